@@ -1,0 +1,79 @@
+"""Duration syntax shared by the parser, the runtimes and the ``duration()`` function.
+
+Accepted forms (as in the original engine, but a whole string must match):
+
+* a number, or a string of digits: milliseconds (``"5000"``);
+* unit parts in the order days, hours, minutes, seconds, milliseconds, each a decimal
+  number and its unit, no spaces: ``"2d"``, ``"1h30m"``, ``"1.5s"``, ``"500ms"``;
+* an ISO-8601 duration: ``"PT1M30S"``, ``"P1D"`` (a month counts 30 days, a year 365,
+  as Luxon does).
+
+Where the original silently ignored trailing text (``"5sfoo"`` meant five seconds), we
+reject the string, so a typo is reported instead of misread.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = ["parse_duration_ms"]
+
+_UNITS = re.compile(
+    r"(?:(?P<d>\d+(?:\.\d+)?)d)?"
+    r"(?:(?P<h>\d+(?:\.\d+)?)h)?"
+    r"(?:(?P<m>\d+(?:\.\d+)?)m(?!s))?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)s)?"
+    r"(?:(?P<ms>\d+(?:\.\d+)?)ms)?"
+)
+_ISO = re.compile(
+    r"P(?:(?P<Y>\d+(?:\.\d+)?)Y)?(?:(?P<M>\d+(?:\.\d+)?)M)?(?:(?P<W>\d+(?:\.\d+)?)W)?"
+    r"(?:(?P<D>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<TH>\d+(?:\.\d+)?)H)?(?:(?P<TM>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<TS>\d+(?:\.\d+)?)S)?)?",
+    re.IGNORECASE,
+)
+_MS = {
+    "d": 86_400_000.0,
+    "h": 3_600_000.0,
+    "m": 60_000.0,
+    "s": 1000.0,
+    "ms": 1.0,
+    "Y": 365 * 86_400_000.0,
+    "M": 30 * 86_400_000.0,
+    "W": 7 * 86_400_000.0,
+    "D": 86_400_000.0,
+    "TH": 3_600_000.0,
+    "TM": 60_000.0,
+    "TS": 1000.0,
+}
+
+
+def parse_duration_ms(value: object) -> float | None:
+    """Return the duration in milliseconds, or ``None`` when ``value`` is not one.
+
+    Args:
+        value: a number (milliseconds) or a duration string.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return None if math.isnan(value) else float(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    pattern = _ISO if text[0] in "Pp" else _UNITS
+    match = pattern.fullmatch(text)
+    if match is None or not any(match.groupdict().values()):
+        return None
+    if text[0] in "Pp" and text.upper().endswith("T"):
+        return None
+    return sum(
+        float(amount) * _MS[unit]
+        for unit, amount in match.groupdict().items()
+        if amount
+    )

@@ -1,0 +1,145 @@
+"""The ``maidit`` command: validate, plan, parse, exit codes and help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from maidit_jupyter.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.flow.md"))
+INVALID = ROOT / "tests" / "data" / "invalid"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in EXAMPLES])
+def test_every_example_validates(
+    capsys: pytest.CaptureFixture[str], path: Path
+) -> None:
+    """Each example flow is valid."""
+    code, out, _ = run(capsys, "validate", str(path))
+    assert code == 0, out
+    assert f"Valid {path}" in out or "passed with" in out
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in EXAMPLES])
+def test_every_example_plans_as_json(
+    capsys: pytest.CaptureFixture[str], path: Path
+) -> None:
+    """``plan --format json`` prints the waves of each example."""
+    code, out, _ = run(capsys, "plan", "--format", "json", str(path))
+    assert code == 0
+    data = json.loads(out)
+    assert data["waves"]
+    assert all(wave["nodes"] for wave in data["waves"])
+
+
+def test_resilient_example_plan_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text plan lists waves, labels, dependencies and routed nodes."""
+    code, out, _ = run(capsys, "plan", str(ROOT / "examples" / "resilient.flow.md"))
+    assert code == 0
+    assert "Waves: 2" in out
+    assert "• prices (source:http)" in out
+    assert "• stats (parallel) ← prices" in out
+    assert "• cached-prices (from prices)" in out
+    assert "• give-up (from slow-part)" in out
+
+
+def test_validate_reports_errors_with_excerpt_and_exit_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An invalid file prints code, location, caret excerpt and hint; exit code 1."""
+    path = INVALID / "undefined_input.flow.md"
+    code, out, _ = run(capsys, "validate", str(path))
+    assert code == 1
+    assert "error[VALID_UNDEFINED_NODE_REF]" in out
+    assert f"--> {path}:7:" in out
+    assert "^" in out
+    assert "hint: Did you mean: scores?" in out
+
+
+def test_validate_json_is_one_document_for_many_files(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Several files in JSON form one parseable document."""
+    files = [str(EXAMPLES[0]), str(INVALID / "duplicate_id.flow.md"), "missing.flow.md"]
+    code, out, _ = run(capsys, "validate", "--format", "json", *files)
+    assert code == 1
+    data = json.loads(out)
+    assert [f["valid"] for f in data["files"]] == [True, False, False]
+    assert data["files"][2]["errors"][0]["code"] == "FILE_NOT_FOUND"
+    assert data["files"][1]["errors"][0]["location"]["line"] == 7
+
+
+def test_strict_fails_on_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    """--strict turns a warning into exit code 1, and says so."""
+    path = str(INVALID / "sink_without_input.flow.md")
+    assert run(capsys, "validate", path)[0] == 0
+    code, out, _ = run(capsys, "validate", "--strict", path)
+    assert code == 1
+    assert "failed (--strict)" in out
+
+
+def test_plan_of_invalid_file_prints_diagnostics_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Plan refuses an invalid flow with exit 1 and keeps stdout empty."""
+    code, out, err = run(capsys, "plan", str(INVALID / "cycle_input.flow.md"))
+    assert code == 1
+    assert out == ""
+    assert "Circular dependency detected" in err
+
+
+def test_parse_prints_the_tree_with_locations(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``parse`` prints nodes with kind, id and 1-based location."""
+    code, out, _ = run(capsys, "parse", str(ROOT / "examples" / "grades.flow.md"))
+    assert code == 0
+    data = json.loads(out)
+    first = data["nodes"][0]
+    assert (first["kind"], first["id"], first["span"]["line"]) == (
+        "source",
+        "scores",
+        11,
+    )
+    assert data["metadata"]["config"]["pass_mark"]["default"] == 50
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """Unknown commands and missing arguments are usage errors."""
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main(["validate"])
+    assert info.value.code == 2
+
+
+def test_module_and_console_script_print_help() -> None:
+    """``python -m maidit_jupyter --help`` works and lists the commands."""
+    result = subprocess.run(
+        [sys.executable, "-m", "maidit_jupyter", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    for command in ("validate", "plan", "parse"):
+        assert command in result.stdout
+    script = Path(sys.executable).with_name("maidit")
+    assert script.exists()
+    result = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.startswith("maidit ")

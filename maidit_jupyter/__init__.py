@@ -1,5 +1,68 @@
-"""maidit_jupyter: FlowScript workflows in Jupyter and on the command line."""
+"""maidit_jupyter: FlowScript workflows in Jupyter and on the command line.
+
+The front end, as a library::
+
+    from maidit_jupyter import check_document
+
+    checked = check_document(text, path="report.flow.md")
+    for diagnostic in checked.report.diagnostics:
+        print(diagnostic)
+    if checked.plan is not None:
+        print(checked.plan.waves)
+
+``load_workflow(path)`` is the strict form: it returns the workflow, its plan and the
+report, or raises :class:`WorkflowError` with every diagnostic attached.
+"""
 
 from __future__ import annotations
 
+from maidit_jupyter.errors import (
+    Diagnostic,
+    ErrorCode,
+    ExpressionError,
+    ExpressionSyntaxError,
+    MaiditError,
+    Severity,
+    WorkflowError,
+    WorkflowSyntaxError,
+    WorkflowValidationError,
+)
+from maidit_jupyter.parsing.parser import ParseResult, parse_document, parse_workflow
+from maidit_jupyter.planning.plan import ExecutionPlan, PlanCycleError, plan
+from maidit_jupyter.source import SourcePosition, SourceSpan
+from maidit_jupyter.syntax.workflow import Workflow
+from maidit_jupyter.validation.report import ValidationReport
+from maidit_jupyter.validation.validator import (
+    CheckedDocument,
+    check_document,
+    load_workflow,
+    validate,
+)
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "CheckedDocument",
+    "Diagnostic",
+    "ErrorCode",
+    "ExecutionPlan",
+    "ExpressionError",
+    "ExpressionSyntaxError",
+    "MaiditError",
+    "ParseResult",
+    "PlanCycleError",
+    "Severity",
+    "SourcePosition",
+    "SourceSpan",
+    "ValidationReport",
+    "Workflow",
+    "WorkflowError",
+    "WorkflowSyntaxError",
+    "WorkflowValidationError",
+    "check_document",
+    "load_workflow",
+    "parse_document",
+    "parse_workflow",
+    "plan",
+    "validate",
+]

@@ -64,7 +64,7 @@ def parse_duration_ms(value: object) -> float | None:
     text = value.strip()
     if not text:
         return None
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not '²' or other Unicode digits
         return float(text)
     pattern = _ISO if text[0] in "Pp" else _UNITS
     match = pattern.fullmatch(text)

@@ -129,6 +129,8 @@ class LocatedStr(str):
 
     def offset_of(self, index: int) -> int:
         """Return the document offset of character ``index`` (``len`` gives the end)."""
+        if not self.marks:
+            return self.offset + index
         base_index, base_offset = 0, self.offset
         for mark_index, mark_offset in self.marks:
             if mark_index > index:
@@ -139,6 +141,10 @@ class LocatedStr(str):
     def sub(self, start: int, end: int | None = None) -> LocatedStr:
         """Return ``self[start:end]`` as a located string."""
         stop = len(self) if end is None else end
+        if not self.marks:
+            return LocatedStr(
+                str.__getitem__(self, slice(start, stop)), self.offset + start
+            )
         marks = tuple(
             (index - start, offset)
             for index, offset in self.marks
@@ -153,6 +159,8 @@ class LocatedStr(str):
         text = str(self)
         start = len(text) - len(text.lstrip())
         end = len(text.rstrip())
+        if start == 0 and end == len(text):
+            return self
         if end <= start:
             return LocatedStr("", self.offset_of(start))
         return self.sub(start, end)

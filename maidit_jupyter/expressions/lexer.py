@@ -16,7 +16,6 @@ in left-to-right order. The list always ends with a ``"bad"`` or an ``"eof"`` to
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 __all__ = ["Token", "number_key", "number_value", "tokenize"]
 
@@ -106,10 +105,26 @@ class _BadEscape(Exception):
         self.length = length
 
 
-@lru_cache(maxsize=64)
-def _dashed_limit(node_ids: frozenset[str]) -> int:
-    """Return the length of the longest node id that contains a dash (0 if none)."""
-    return max((len(node_id) for node_id in node_ids if "-" in node_id), default=0)
+class _DashedLimit:
+    """The length of the longest dashed node id, remembered for the last id set.
+
+    A flow's expressions are all lexed with the same ``node_ids`` object, so an
+    identity check makes the lookup O(1). (An ``lru_cache`` would compare a new but
+    equal set element by element on every call: quadratic over a document.)
+    """
+
+    def __init__(self) -> None:
+        self._last: tuple[frozenset[str], int] = (frozenset(), 0)
+
+    def __call__(self, node_ids: frozenset[str]) -> int:
+        last_ids, limit = self._last
+        if node_ids is not last_ids:
+            limit = max((len(i) for i in node_ids if "-" in i), default=0)
+            self._last = (node_ids, limit)
+        return limit
+
+
+_dashed_limit = _DashedLimit()
 
 
 def tokenize(text: str, node_ids: frozenset[str] = frozenset()) -> list[Token]:

@@ -12,6 +12,8 @@ nodes) stays far from Python's recursion limit.
 
 from __future__ import annotations
 
+import re
+
 from maidit_jupyter.errors import ExpressionSyntaxError
 from maidit_jupyter.expressions.cursor import (
     ARG_END,
@@ -51,6 +53,13 @@ from maidit_jupyter.expressions.operators import (
 
 __all__ = ["parse_expression"]
 
+#: the most common expression, a dotted name path such as ``$item.score`` or
+#: ``scores.output``: read without tokenizing. (Dashed ids take the full parser.)
+_SIMPLE_PATH = re.compile(
+    r"\s*(([A-Za-z_$][\w$]*)(?:\.[A-Za-z_$][\w$]*){0,20})\s*", re.ASCII
+)
+_LITERAL_WORDS = frozenset({"true", "false", "null"})
+
 _POSTFIX = frozenset({".", "?.", "[", "("})
 _METHOD_CALL = "only direct function calls are allowed (e.g. fn(x), not obj.method(x))"
 
@@ -87,11 +96,32 @@ def parse_expression(
         raise ExpressionSyntaxError(
             message, expression=text, start=max_length, end=len(text)
         )
+    path = _SIMPLE_PATH.fullmatch(text)
+    if path is not None and path.group(2) not in _LITERAL_WORDS:
+        return _path(text, path.start(1), path.end(1))
     parser = _Parser(text, tokenize(text, node_ids), max_depth)
     try:
         return parser.parse()
     except RecursionError:
         raise parser.too_deep(0, len(text)) from None
+
+
+def _path(text: str, start: int, end: int) -> Expr:
+    """Build the Identifier/Member chain of the dotted path ``text[start:end]``."""
+    names = text[start:end].split(".")
+    position = start + len(names[0])
+    expr: Expr = Identifier(name=names[0], start=start, end=position)
+    for name in names[1:]:
+        position += 1 + len(name)
+        expr = Member(
+            object=expr,
+            property=name,
+            computed=None,
+            optional=False,
+            start=start,
+            end=position,
+        )
+    return expr
 
 
 class _Parser(TokenCursor):

@@ -190,8 +190,9 @@ def read_parallel(r: NodeReader, el: XmlElement) -> n.Node | None:
     )
     wait = str(el.attr("wait") or "all").strip()
     wait_count: int | None = None
-    if wait.startswith("n(") and wait.endswith(")") and wait[2:-1].strip().isdigit():
-        wait_count = int(wait[2:-1])
+    count = wait[2:-1].strip() if wait.startswith("n(") and wait.endswith(")") else ""
+    if count.isascii() and count.isdigit():
+        wait_count = int(count)
         wait = "n"
     elif wait not in ("all", "any"):
         r.report(

@@ -15,7 +15,12 @@ from maidit_jupyter.errors import Diagnostic, ErrorCode
 from maidit_jupyter.parsing import blocks
 from maidit_jupyter.parsing.config import ConfigReader
 from maidit_jupyter.parsing.elements import ElementReader
-from maidit_jupyter.parsing.settings import SINK_TYPES, SOURCE_TYPES, TRANSFORM_TYPES
+from maidit_jupyter.parsing.settings import (
+    RUNTIMES,
+    SINK_TYPES,
+    SOURCE_TYPES,
+    TRANSFORM_TYPES,
+)
 from maidit_jupyter.parsing.xml import XmlElement
 from maidit_jupyter.source import LineIndex, SourceSpan
 from maidit_jupyter.syntax import nodes as n
@@ -230,7 +235,14 @@ class NodeReader(ElementReader):
         }
         raw_type = el.attr("type")
         node_type = "ai" if el.tag == "ai" else str(raw_type or defaults[tag]).strip()
-        fields = self.common(el, check_attributes=False)
+        runtime = (
+            f"transform:{node_type}" if tag == "transform" else f"{node_type}:{tag}"
+        )
+        # A runtime with its own ``timeout`` setting reads (and reports) it as config.
+        timeout_is_config = "timeout" in RUNTIMES.get(runtime, {})
+        fields = self.common(
+            el, check_attributes=False, read_timeout=not timeout_is_config
+        )
         if node_type not in choices[tag]:
             listed = ", ".join(f'"{c}"' for c in choices[tag])
             self.report(
@@ -241,10 +253,10 @@ class NodeReader(ElementReader):
             return None
         if fields is None:
             return None
-        runtime = (
-            f"transform:{node_type}" if tag == "transform" else f"{node_type}:{tag}"
-        )
         config, bare_keys = self.config.read(el, runtime, tag)
+        if timeout_is_config:
+            timeout = config.get("timeout")
+            fields["timeout_ms"] = timeout if isinstance(timeout, float) else None
         classes: dict[str, type[n.ConfiguredNode]] = {
             "source": n.SourceNode,
             "transform": n.TransformNode,

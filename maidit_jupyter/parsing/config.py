@@ -10,11 +10,13 @@ rule (multi-line text whose every line holds a colon is a mapping) and get a war
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import ErrorCode, Severity
+from maidit_jupyter.expressions.template import ExprSegment, segment_template
 from maidit_jupyter.parsing.settings import RUNTIMES, Kind, Setting
 from maidit_jupyter.parsing.xml import XmlElement
 from maidit_jupyter.parsing.yaml_loader import load_yaml
@@ -26,6 +28,9 @@ __all__ = ["ConfigReader"]
 Report = Callable[..., None]
 _NOT_CONFIG = frozenset({"id", "type", "input"})
 _TRUE_WORDS = {"true": True, "false": False}
+#: a masked template (see :func:`_mask_templates`): a start mark, digits, padding.
+_MASK_START, _MASK_PAD, _MASK_DIGIT0 = "\ue000", "\ue001", 0xE100
+_MASKED = re.compile("\ue000[\ue100-\ue1ff]+\ue001*")
 
 
 class ConfigReader:
@@ -103,7 +108,8 @@ class ConfigReader:
         """Read YAML text; a plain scalar stays the text itself."""
         if not text:
             return text
-        result = load_yaml(text)
+        masked, templates = _mask_templates(text)
+        result = load_yaml(masked)
         for problem in result.problems:
             self.report(
                 ErrorCode.PARSE_YAML_INVALID,
@@ -115,7 +121,7 @@ class ConfigReader:
             # Keep going as the original would read it, so one typo is one error.
             return _flat_mapping(text) if _looks_like_mapping(text) else text
         if isinstance(result.value, dict | list):
-            return _freeze(result.value)
+            return _freeze(result.value, templates)
         return text
 
     def convert(
@@ -231,10 +237,63 @@ def _flat_mapping(text: LocatedStr) -> dict[str, ConfigValue]:
     return mapping
 
 
-def _freeze(value: Any) -> ConfigValue:
+def _mask_templates(text: LocatedStr) -> tuple[LocatedStr, dict[str, str]]:
+    """Hide each one-line ``{{ }}`` from YAML behind a placeholder of the same length.
+
+    ``X-Id: {{ input.id }}`` would otherwise be a YAML flow mapping. The placeholders
+    are unique runs of private-use characters, so :func:`_freeze` can put the
+    templates back, and every character keeps its location. A template holding a
+    backslash is left alone (inside a quoted YAML string it may be an escape).
+    """
+    raw = str(text)
+    if "{{" not in raw:
+        return text, {}
+    templates: dict[str, str] = {}
+    pieces: list[str] = []
+    done = 0
+    for segment in segment_template(raw):
+        written = raw[segment.start : segment.end]
+        if not isinstance(segment, ExprSegment) or "\n" in written or "\\" in written:
+            continue
+        digits = ""
+        number = len(templates)
+        while True:
+            number, digit = divmod(number, 256)
+            digits = chr(_MASK_DIGIT0 + digit) + digits
+            if not number:
+                break
+        mask = _MASK_START + digits
+        if len(mask) > len(written):
+            continue
+        mask += _MASK_PAD * (len(written) - len(mask))
+        templates[mask] = written
+        pieces.extend((raw[done : segment.start], mask))
+        done = segment.end
+    if not templates:
+        return text, {}
+    pieces.append(raw[done:])
+    return LocatedStr("".join(pieces), text.offset, text.marks), templates
+
+
+def _unmask(text: str, templates: Mapping[str, str]) -> str:
+    """Put the templates hidden by :func:`_mask_templates` back (same length)."""
+    if not templates or _MASK_START not in text:
+        return text
+    restored = _MASKED.sub(lambda m: templates.get(m.group(), m.group()), str(text))
+    if isinstance(text, LocatedStr):
+        return LocatedStr(restored, text.offset, text.marks)
+    return restored
+
+
+def _freeze(value: Any, templates: Mapping[str, str]) -> ConfigValue:
     """Turn loaded YAML into immutable configuration (lists become tuples)."""
     if isinstance(value, dict):
-        return {key: _freeze(item) for key, item in value.items()}
+        return {
+            _unmask(key, templates): _freeze(item, templates)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
-        return tuple(_freeze(item) for item in value)
+        return tuple(_freeze(item, templates) for item in value)
+    if isinstance(value, str):
+        return _unmask(value, templates)
     return value  # type: ignore[no-any-return]

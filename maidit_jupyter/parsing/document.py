@@ -15,6 +15,8 @@ __all__ = ["DocumentRegions", "SplitProblem", "split_document"]
 
 #: a line holding only ``---`` (trailing blanks allowed), with or without its line break.
 _DELIMITER = re.compile(r"^---[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
+#: the same, matched at a given offset: ``^`` would not match after a byte-order mark.
+_OPENING = re.compile(r"---[ \t]*(?:\r?\n|\Z)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,7 +45,7 @@ def split_document(text: str) -> DocumentRegions | SplitProblem:
     that prevents reading the document at all.
     """
     start = 1 if text.startswith("\ufeff") else 0
-    opening = _DELIMITER.match(text, start)
+    opening = _OPENING.match(text, start)
     if opening is None:
         return SplitProblem(
             code="PARSE_MISSING_FRONTMATTER",

@@ -8,6 +8,7 @@ durations that report a bad value at the attribute and carry on.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 from maidit_jupyter.durations import parse_duration_ms
@@ -16,6 +17,9 @@ from maidit_jupyter.parsing.xml import XmlElement
 from maidit_jupyter.source import LineIndex, LocatedStr, SourceSpan
 
 __all__ = ["ElementReader"]
+
+#: a number without a unit (a checkpoint timeout in seconds: ``30``, ``1.5``).
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 class ElementReader:
@@ -153,7 +157,7 @@ class ElementReader:
             return None
         raw = str(text).strip()
         value = parse_duration_ms(raw)
-        if value is not None and seconds and raw.replace(".", "", 1).isdigit():
+        if seconds and _PLAIN_NUMBER.fullmatch(raw):
             value = float(raw) * 1000.0
         if value is None or value <= 0:
             self.report(

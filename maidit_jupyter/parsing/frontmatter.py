@@ -216,6 +216,14 @@ class _Reader:
             return {"type": value}
         if isinstance(value, dict):
             kind = value.get("type")
+            if kind is not None and kind not in _TRIGGERS:
+                self.report(
+                    ErrorCode.VALID_INVALID_FIELD_TYPE,
+                    f"unknown trigger type {kind!r}",
+                    self.value_span("trigger", "type"),
+                    ["Triggers: " + ", ".join(_TRIGGERS)],
+                    Severity.WARNING,
+                )
             if kind not in _TRIGGERS:
                 kind = next((k for k in _TRIGGERS if k in value), "manual")
             return {**value, "type": kind}
@@ -332,6 +340,9 @@ class _Reader:
 
     def config_field(self, name: str, spec: Any) -> ConfigField:
         span = self.key_span("config", name)
+        if spec is None:
+            # ``limit:`` alone declares the field, like ``limit: {}``.
+            return ConfigField(name=name, span=span)
         if not isinstance(spec, dict):
             # A bare value is shorthand for a default; its type follows the value.
             inferred = _type_of(spec)

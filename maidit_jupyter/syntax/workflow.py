@@ -72,6 +72,11 @@ class Workflow:
     body_offset: int = 0
     footer_offset: int = 0
     lines: LineIndex = field(compare=False, repr=False)
+    #: every node of the tree, parents before children (computed once).
+    all_nodes: tuple[Node, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "all_nodes", tuple(walk(self.nodes)))
 
     @property
     def name(self) -> str:
@@ -80,7 +85,7 @@ class Workflow:
 
     def walk(self) -> Iterator[Node]:
         """Every node of the tree, parents before children, in document order."""
-        return walk(self.nodes)
+        return iter(self.all_nodes)
 
     def node_ids(self) -> set[str]:
         """The ids of every node, nested ones included."""

@@ -8,9 +8,17 @@ pass always runs, so one report holds every mistake of the document.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
-from maidit_jupyter.errors import Diagnostic, ErrorCode, sort_diagnostics
-from maidit_jupyter.parsing.parser import ParseResult, parse_document
+from maidit_jupyter._gc import gc_paused
+from maidit_jupyter.errors import (
+    Diagnostic,
+    ErrorCode,
+    WorkflowSyntaxError,
+    WorkflowValidationError,
+    sort_diagnostics,
+)
+from maidit_jupyter.parsing.parser import ParseResult, parse_document, read_document
 from maidit_jupyter.planning.analysis import Analysis, analyze
 from maidit_jupyter.planning.plan import (
     ExecutionPlan,
@@ -24,7 +32,7 @@ from maidit_jupyter.validation.references import check_references
 from maidit_jupyter.validation.report import Finding, ValidationReport
 from maidit_jupyter.validation.structural import check_structure
 
-__all__ = ["CheckedDocument", "check_document", "validate"]
+__all__ = ["CheckedDocument", "check_document", "load_workflow", "validate"]
 
 
 def validate(
@@ -52,6 +60,11 @@ class CheckedDocument:
 
 def check_document(text: str, *, path: str = "<flow>") -> CheckedDocument:
     """Parse, validate and plan ``text``, collecting the diagnostics of every stage."""
+    with gc_paused():
+        return _check_document(text, path)
+
+
+def _check_document(text: str, path: str) -> CheckedDocument:
     parsed = parse_document(text, path=path)
     diagnostics = list(parsed.diagnostics)
     if parsed.workflow is None:
@@ -94,3 +107,22 @@ def _validate(
             )
         )
     return [finding.diagnostic(path) for finding in findings], execution_plan
+
+
+def load_workflow(path: str | Path) -> tuple[Workflow, ExecutionPlan, ValidationReport]:
+    """Read, validate and plan a flow file; the strict API edge.
+
+    Returns the workflow, its plan and the report (which may hold warnings).
+
+    Raises:
+        OSError: the file cannot be read.
+        WorkflowSyntaxError: the document cannot be read as a flow.
+        WorkflowValidationError: it was read but has errors.
+    """
+    text = read_document(path)
+    checked = check_document(text, path=str(path))
+    if checked.workflow is None or checked.parsed.errors:
+        raise WorkflowSyntaxError(checked.report.diagnostics, source=text)
+    if checked.plan is None:
+        raise WorkflowValidationError(checked.report.diagnostics, source=text)
+    return checked.workflow, checked.plan, checked.report

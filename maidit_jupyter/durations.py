@@ -58,7 +58,7 @@ def parse_duration_ms(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return None if math.isnan(value) else float(value)
+        return float(value) if math.isfinite(value) else None
     if not isinstance(value, str):
         return None
     text = value.strip()

@@ -148,7 +148,7 @@ class LocatedStr(str):
         marks = tuple(
             (index - start, offset)
             for index, offset in self.marks
-            if start < index < stop
+            if start < index <= stop
         )
         return LocatedStr(
             str.__getitem__(self, slice(start, stop)), self.offset_of(start), marks

@@ -107,15 +107,17 @@ def decode(text: str, start: int, end: int, problems: list[XmlProblem]) -> Locat
         return LocatedStr(text[start:end], start)
     pieces: Pieces = []
     decode_into(text, pieces, start, end, problems)
-    return located(pieces, start)
+    return located(pieces, start, end)
 
 
-def located(pieces: Pieces, offset: int) -> LocatedStr:
+def located(pieces: Pieces, offset: int, end: int | None = None) -> LocatedStr:
     """Join text ``pieces`` into one located string.
 
-    ``offset`` locates the empty string when there are no pieces.
+    ``offset`` locates the empty string when there are no pieces. ``end``, when
+    given, is where the raw text ends: the end of a value whose last character came
+    from a reference (``&gt;``) then maps past the whole reference.
     """
-    if len(pieces) == 1:
+    if len(pieces) == 1 and (end is None or pieces[0][1] + len(pieces[0][0]) == end):
         return LocatedStr(*pieces[0])
     if not pieces:
         return LocatedStr("", offset)
@@ -128,4 +130,6 @@ def located(pieces: Pieces, offset: int) -> LocatedStr:
         parts.append(piece)
         length += len(piece)
         following = at + len(piece)
+    if end is not None and following != end:
+        marks.append((length, end))
     return LocatedStr("".join(parts), pieces[0][1], tuple(marks))

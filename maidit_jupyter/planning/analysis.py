@@ -46,6 +46,7 @@ class SiteFacts:
     :ivar node_refs: ``(node id, start, end)`` of every node the site reads.
     :ivar calls: ``(function name, start, end)`` of every call.
     :ivar secrets: ``(secret name, start, end)`` of every ``$secrets.NAME`` read.
+    :ivar config_keys: ``(key, start, end)`` of every ``$config.KEY`` read.
     """
 
     node: Node
@@ -57,6 +58,7 @@ class SiteFacts:
     node_refs: tuple[tuple[str, int, int], ...] = ()
     calls: tuple[tuple[str, int, int], ...] = ()
     secrets: tuple[tuple[str, int, int], ...] = ()
+    config_keys: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +129,7 @@ def _facts(node: Node, site: ExprSite, node_ids: frozenset[str]) -> SiteFacts:
     refs: list[tuple[str, int, int]] = []
     calls: list[tuple[str, int, int]] = []
     secrets: list[tuple[str, int, int]] = []
+    config_keys: list[tuple[str, int, int]] = []
     for item in parsed:
         found_refs = collect_references(item.expr, node_ids)
         refs.extend(
@@ -136,11 +139,12 @@ def _facts(node: Node, site: ExprSite, node_ids: frozenset[str]) -> SiteFacts:
             (c.name, c.start + item.offset, c.end + item.offset)
             for c in found_refs.calls
         )
-        if "$secrets" in text:
-            secrets.extend(
-                (name, start + item.offset, end + item.offset)
-                for name, start, end in _secret_reads(item.expr)
-            )
+        for container, reads in (("$secrets", secrets), ("$config", config_keys)):
+            if container in text:
+                reads.extend(
+                    (name, start + item.offset, end + item.offset)
+                    for name, start, end in _keys_read(item.expr, container)
+                )
     return SiteFacts(
         node=node,
         site=site,
@@ -151,16 +155,17 @@ def _facts(node: Node, site: ExprSite, node_ids: frozenset[str]) -> SiteFacts:
         node_refs=tuple(refs),
         calls=tuple(calls),
         secrets=tuple(secrets),
+        config_keys=tuple(config_keys),
     )
 
 
-def _secret_reads(expr: e.Expr) -> Iterator[tuple[str, int, int]]:
-    """Every ``$secrets.NAME`` / ``$secrets["NAME"]`` read in ``expr``."""
+def _keys_read(expr: e.Expr, container: str) -> Iterator[tuple[str, int, int]]:
+    """Every ``container.NAME`` / ``container["NAME"]`` read in ``expr``."""
     for sub in e.walk(expr):
         if not isinstance(sub, e.Member):
             continue
         target = sub.object
-        if not (isinstance(target, e.Identifier) and target.name == "$secrets"):
+        if not (isinstance(target, e.Identifier) and target.name == container):
             continue
         if sub.property is not None:
             yield sub.property, sub.start, sub.end

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 
-from maidit_jupyter.errors import ErrorCode
+from maidit_jupyter.errors import ErrorCode, Severity
 from maidit_jupyter.planning.analysis import Analysis
 from maidit_jupyter.planning.plan import DependencyGraph
 from maidit_jupyter.source import SourceSpan
@@ -58,6 +59,7 @@ def check_references(
                 ("Routed by: " + ", ".join(routers),),
             )
     yield from _secrets(workflow, analysis)
+    yield from _config_keys(workflow, analysis)
 
 
 def _routing_targets(node: n.Node) -> Iterator[tuple[str, SourceSpan]]:
@@ -76,7 +78,7 @@ def _undefined(node_id: str, target: str, span: SourceSpan, ids: list[str]) -> F
         ErrorCode.VALID_UNDEFINED_NODE_REF,
         f'Node "{node_id}" references undefined node "{target}"',
         span,
-        (did_you_mean(target, ids),),
+        (did_you_mean(target, [i for i in ids if i != node_id]),),
     )
 
 
@@ -121,6 +123,28 @@ def _secrets(workflow: Workflow, analysis: Analysis) -> Iterator[Finding]:
                         f"Currently declared secrets: {listed}",
                     ),
                 )
+
+
+def _config_keys(workflow: Workflow, analysis: Analysis) -> Iterator[Finding]:
+    """Warn about ``$config.KEY`` reads of keys the frontmatter does not declare."""
+    declared = workflow.frontmatter.config
+    reported: set[str] = set()
+    for facts in analysis.sites:
+        for key, start, end in facts.config_keys:
+            if key in declared or key in reported:
+                continue
+            reported.add(key)
+            text = facts.site.text
+            close = difflib.get_close_matches(key, list(declared), n=1)
+            yield Finding(
+                ErrorCode.VALID_UNKNOWN_FIELD,
+                f"$config.{key} is not declared in the frontmatter",
+                workflow.lines.span(text.offset_of(start), text.offset_of(end)),
+                (f"Did you mean $config.{close[0]}?",)
+                if close
+                else (f"Declare it: config:\n  {key}:\n    type: string",),
+                Severity.WARNING,
+            )
 
 
 def levenshtein(a: str, b: str) -> int:

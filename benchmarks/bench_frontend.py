@@ -14,7 +14,6 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,25 +28,31 @@ def chain(n: int) -> str:
     parts = [HEADER, '  <source id="n0" type="file" path="./data/in.json"/>\n']
     for i in range(1, n):
         parts.append(
-            f'  <transform id="n{i}" type="template" input="n{i - 1}">'
-            f"<template>{{{{ input }}}} + {i}</template></transform>\n"
+            f'  <transform id="n{i}" type="template" input="n{i - 1}">\n'
+            f"    <template>{{{{ input }}}} + {i}</template>\n  </transform>\n"
         )
     return "".join(parts) + "</workflow>\n"
 
 
 def wide(n: int) -> str:
-    """One source, N independent map nodes, one join reading them all."""
+    """One source, N independent template/map nodes, a join reading all of them."""
     parts = [HEADER, '  <source id="src" type="file" path="./data/in.json"/>\n']
     for i in range(n):
-        parts.append(
-            f'  <transform id="m-{i}" type="map" input="src">'
-            f"<expression>$item.value * {i} + 1</expression></transform>\n"
-        )
-    parts.append('  <transform id="join" type="template" input="src"><template>')
-    parts.append(
-        "".join(f"{{{{ m-{i}.output }}}}" for i in range(0, n, max(1, n // 50)))
-    )
-    return "".join(parts) + "</template></transform>\n</workflow>\n"
+        if i % 2:
+            parts.append(
+                f'  <transform id="w{i}" type="map" input="src">\n'
+                f"    <expression>{{...$item, score: $item.value * {i} + 1}}</expression>\n"
+                "  </transform>\n"
+            )
+        else:
+            parts.append(
+                f'  <transform id="w{i}" type="template" input="src">\n'
+                f"    <template>{{{{ length(input) }}}}-{i}</template>\n  </transform>\n"
+            )
+    reads = "+".join(f"{{{{ length(w{i}.output) }}}}" for i in range(n))
+    parts.append('  <transform id="join" type="template" input="src">\n')
+    parts.append(f"    <template>{reads}</template>\n  </transform>\n")
+    return "".join(parts) + "</workflow>\n"
 
 
 def layered(n: int, width: int = 100, fanin: int = 3) -> str:
@@ -55,21 +60,24 @@ def layered(n: int, width: int = 100, fanin: int = 3) -> str:
     rng = random.Random(7)
     parts = [HEADER]
     for i in range(n):
-        layer = i // width
+        layer, k = divmod(i, width)
         if layer == 0:
-            parts.append(f'  <delay id="l{i}" duration="1ms"/>\n')
+            parts.append(
+                f'  <transform id="L0_{k}" type="template">\n'
+                f"    <template>s{k}</template>\n  </transform>\n"
+            )
             continue
-        previous = range((layer - 1) * width, layer * width)
-        refs = rng.sample(list(previous), fanin)
-        template = " ".join(f"{{{{ l{r}.output }}}}" for r in refs)
+        first, *others = rng.sample(range(width), fanin)
+        reads = " + ".join(f"len(L{layer - 1}_{r}.output)" for r in others)
         parts.append(
-            f'  <transform id="l{i}" type="template"><template>{template}</template></transform>\n'
+            f'  <transform id="L{layer}_{k}" type="template" input="L{layer - 1}_{first}">\n'
+            f"    <template>{{{{ len(input) + {reads} }}}}</template>\n  </transform>\n"
         )
     return "".join(parts) + "</workflow>\n"
 
 
-def measure(make: Callable[[int], str], n: int, repeats: int) -> float:
-    text = make(n)
+def measure(text: str, repeats: int) -> float:
+    """The median time of ``check_document`` on ``text``, in seconds."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -107,15 +115,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,2500,5000,10000")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--flows",
+        nargs="*",
+        default=[],
+        help="also time these .flow.md files (e.g. from shared/bench/gen_flows.py)",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     print("parse + validate + plan (median of", args.repeats, "runs)")
     print(f"{'workload':<10}" + "".join(f"{n:>12,}" for n in sizes) + "   growth")
     for name, make in (("chain", chain), ("wide", wide), ("layered", layered)):
-        medians = [measure(make, n, args.repeats) for n in sizes]
+        medians = [measure(make(n), args.repeats) for n in sizes]
         exponent = math.log(medians[-1] / medians[0]) / math.log(sizes[-1] / sizes[0])
         cells = "".join(f"{m * 1000:>10.0f}ms" for m in medians)
         print(f"{name:<10}{cells}   n^{exponent:.2f}")
+    for path in args.flows:
+        text = Path(path).read_text(encoding="utf-8")
+        median = measure(text, args.repeats)
+        print(f"{Path(path).name:<40}{median * 1000:>10.0f}ms")
     print()
     print("attack documents (median of 5)")
     for name, seconds in attacks().items():

@@ -91,28 +91,43 @@ def collect_references(expr: Node, node_ids: frozenset[str]) -> References:
     variables: dict[str, None] = {}
     no_params: frozenset[str] = frozenset()
     stack: list[tuple[Node, frozenset[str]]] = [(expr, no_params)]
+    pop, push = stack.pop, stack.append
+    # Children are pushed in reverse so that they pop in source order. The common
+    # node types are tested by exact type first: this runs for every expression of
+    # a flow.
     while stack:
-        node, params = stack.pop()
-        if isinstance(node, Identifier):
-            name = node.name
+        node, params = pop()
+        kind = type(node)
+        if kind is Identifier:
+            name = node.name  # type: ignore[union-attr]
             if name in params:
                 continue
             if name in node_ids:
                 nodes.append(NodeRef(id=name, start=node.start, end=node.end))
             else:
                 variables.setdefault(name)
+        elif kind is Literal:
             continue
-        if isinstance(node, Member):
+        elif kind is Member:
+            assert isinstance(node, Member)
             read = _container_read(node, node_ids, params)
             if read is not None:
                 nodes.append(NodeRef(id=read, start=node.start, end=node.end))
-        elif isinstance(node, Call):
+            if node.computed is not None:
+                push((node.computed, params))
+            push((node.object, params))
+        elif kind is Call:
+            assert isinstance(node, Call)
             calls.append(
                 CallRef(name=node.callee, start=node.callee_start, end=node.callee_end)
             )
-        elif isinstance(node, Arrow):
-            params = params.union(node.params)
-        stack.extend((child, params) for child in reversed(children(node)))
+            for arg in reversed(node.args):
+                push((arg, params))
+        else:
+            if isinstance(node, Arrow):
+                params = params.union(node.params)
+            for child in reversed(children(node)):
+                push((child, params))
     return References(
         nodes=tuple(nodes), calls=tuple(calls), variables=tuple(variables)
     )

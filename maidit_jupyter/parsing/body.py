@@ -138,6 +138,9 @@ class NodeReader(ElementReader):
         text = el.attr("input")
         if text is None:
             return None
+        if text and text.isidentifier():  # the common case: one plain id
+            ref = n.InputRef(node=str(text), span=self.value_span(text))
+            return n.InputSpec(refs=(ref,), text=text)
         refs: list[n.InputRef] = []
         position = 0
         for part in str(text).split(","):

@@ -7,13 +7,12 @@ keeps the facts both need, with offsets that map back into the document.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from maidit_jupyter.errors import ExpressionSyntaxError
 from maidit_jupyter.expressions import (
     ExprSegment,
-    TextSegment,
     collect_references,
     nodes as e,
     parse_expression,
@@ -63,100 +62,141 @@ class SiteFacts:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Analysis:
-    """The facts of every expression site of a workflow, by node id."""
+    """The facts of every expression site of a workflow that holds an expression.
+
+    Sites of plain text (a template without ``{{ }}``) are left out.
+    """
 
     node_ids: frozenset[str]
     sites: tuple[SiteFacts, ...]
-    by_node: Mapping[str, tuple[SiteFacts, ...]]
-
-    def of(self, node_id: str) -> tuple[SiteFacts, ...]:
-        """The sites of one node (of the first node, if the id is duplicated)."""
-        return self.by_node.get(node_id, ())
 
 
 def analyze(workflow: Workflow) -> Analysis:
-    """Parse every expression and template of ``workflow`` once."""
-    node_ids = frozenset(workflow.node_ids())
-    by_node: dict[str, tuple[SiteFacts, ...]] = {}
+    """Parse every expression and template of ``workflow`` once.
+
+    Identical expression texts (``$item``, ``input`` ...) are parsed once per workflow.
+    """
+    compiler = _Compiler(frozenset(workflow.node_ids()))
     sites: list[SiteFacts] = []
     for node in workflow.walk():
-        facts = tuple(_facts(node, site, node_ids) for site in node.expressions())
-        by_node.setdefault(node.id, facts)
-        sites.extend(facts)
-    return Analysis(node_ids=node_ids, sites=tuple(sites), by_node=by_node)
+        for site in node.expressions():
+            facts = compiler.facts(node, site)
+            if facts is not None:
+                sites.append(facts)
+    return Analysis(node_ids=compiler.node_ids, sites=tuple(sites))
 
 
-def _facts(node: Node, site: ExprSite, node_ids: frozenset[str]) -> SiteFacts:
-    text = str(site.text)
-    parsed: list[ParsedExpression] = []
-    error: ExpressionSyntaxError | None = None
-    unterminated: int | None = None
-    braces: int | None = None
-    if not text.strip():
-        pass  # an empty required expression is reported by the structural pass
-    elif site.mode is ExprMode.BARE:
-        found = text.find("{{")
-        if found != -1:
-            braces = found
-        else:
-            try:
-                parsed.append(
-                    ParsedExpression(
-                        expr=parse_expression(text, node_ids=node_ids), offset=0
-                    )
-                )
-            except ExpressionSyntaxError as exc:
-                error = exc
-    elif "{{" in text:
-        for segment in segment_template(text):
-            if isinstance(segment, TextSegment):
-                if segment.unterminated:
+Reads = tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """One parsed expression text and what it reads (offsets relative to the text)."""
+
+    expr: e.Expr
+    node_refs: Reads
+    calls: Reads
+    secrets: Reads
+    config_keys: Reads
+
+
+class _Compiler:
+    """Parses expression texts, remembering each distinct text's result."""
+
+    def __init__(self, node_ids: frozenset[str]) -> None:
+        self.node_ids = node_ids
+        self._cache: dict[str, _Compiled | ExpressionSyntaxError] = {}
+
+    def compile(self, text: str) -> _Compiled | ExpressionSyntaxError:
+        """The parsed form of one expression text, or its syntax error."""
+        found = self._cache.get(text)
+        if found is None:
+            found = self._cache[text] = self._compile(text)
+        return found
+
+    def _compile(self, text: str) -> _Compiled | ExpressionSyntaxError:
+        try:
+            expr = parse_expression(text, node_ids=self.node_ids)
+        except ExpressionSyntaxError as exc:
+            return exc
+        refs = collect_references(expr, self.node_ids)
+        return _Compiled(
+            expr=expr,
+            node_refs=tuple((r.id, r.start, r.end) for r in refs.nodes),
+            calls=tuple((c.name, c.start, c.end) for c in refs.calls),
+            secrets=tuple(_keys_read(expr, "$secrets")) if "$secrets" in text else (),
+            config_keys=tuple(_keys_read(expr, "$config")) if "$config" in text else (),
+        )
+
+    def facts(self, node: Node, site: ExprSite) -> SiteFacts | None:
+        """Parse one site: a bare expression, or each ``{{ }}`` of a template.
+
+        Returns ``None`` for a site with nothing to parse (plain text, or empty: an
+        empty required expression is reported by the structural pass).
+        """
+        text = str(site.text)
+        pieces: list[tuple[str, int]] = []  # (expression text, offset in the site)
+        unterminated: int | None = None
+        if not text.strip():
+            return None
+        if site.mode is ExprMode.BARE:
+            braces = text.find("{{")
+            if braces != -1:
+                return SiteFacts(node=node, site=site, braces_in_bare=braces)
+            pieces.append((text, 0))
+        elif "{{" in text:
+            for segment in segment_template(text):
+                if isinstance(segment, ExprSegment):
+                    pieces.append((segment.source, segment.source_start))
+                elif segment.unterminated:
                     unterminated = segment.start
-                continue
-            assert isinstance(segment, ExprSegment)
-            try:
-                expr = parse_expression(segment.source, node_ids=node_ids)
-            except ExpressionSyntaxError as exc:
+        if not pieces and unterminated is None:
+            return None
+        return self._assemble(node, site, pieces, unterminated)
+
+    def _assemble(
+        self,
+        node: Node,
+        site: ExprSite,
+        pieces: list[tuple[str, int]],
+        unterminated: int | None,
+    ) -> SiteFacts:
+        parsed: list[ParsedExpression] = []
+        error: ExpressionSyntaxError | None = None
+        refs: list[tuple[str, int, int]] = []
+        calls: list[tuple[str, int, int]] = []
+        secrets: list[tuple[str, int, int]] = []
+        config_keys: list[tuple[str, int, int]] = []
+        for source, at in pieces:
+            compiled = self.compile(source)
+            if isinstance(compiled, ExpressionSyntaxError):
                 if error is None:
                     error = ExpressionSyntaxError(
-                        exc.message,
-                        expression=segment.source,
-                        start=exc.start + segment.source_start,
-                        end=exc.end + segment.source_start,
+                        compiled.message,
+                        expression=source,
+                        start=compiled.start + at,
+                        end=compiled.end + at,
                     )
                 continue
-            parsed.append(ParsedExpression(expr=expr, offset=segment.source_start))
-    refs: list[tuple[str, int, int]] = []
-    calls: list[tuple[str, int, int]] = []
-    secrets: list[tuple[str, int, int]] = []
-    config_keys: list[tuple[str, int, int]] = []
-    for item in parsed:
-        found_refs = collect_references(item.expr, node_ids)
-        refs.extend(
-            (r.id, r.start + item.offset, r.end + item.offset) for r in found_refs.nodes
+            parsed.append(ParsedExpression(expr=compiled.expr, offset=at))
+            for found, into in (
+                (compiled.node_refs, refs),
+                (compiled.calls, calls),
+                (compiled.secrets, secrets),
+                (compiled.config_keys, config_keys),
+            ):
+                into.extend((name, start + at, end + at) for name, start, end in found)
+        return SiteFacts(
+            node=node,
+            site=site,
+            expressions=tuple(parsed),
+            error=error,
+            unterminated=unterminated,
+            node_refs=tuple(refs),
+            calls=tuple(calls),
+            secrets=tuple(secrets),
+            config_keys=tuple(config_keys),
         )
-        calls.extend(
-            (c.name, c.start + item.offset, c.end + item.offset)
-            for c in found_refs.calls
-        )
-        for container, reads in (("$secrets", secrets), ("$config", config_keys)):
-            if container in text:
-                reads.extend(
-                    (name, start + item.offset, end + item.offset)
-                    for name, start, end in _keys_read(item.expr, container)
-                )
-    return SiteFacts(
-        node=node,
-        site=site,
-        expressions=tuple(parsed),
-        error=error,
-        unterminated=unterminated,
-        braces_in_bare=braces,
-        node_refs=tuple(refs),
-        calls=tuple(calls),
-        secrets=tuple(secrets),
-        config_keys=tuple(config_keys),
-    )
 
 
 def _keys_read(expr: e.Expr, container: str) -> Iterator[tuple[str, int, int]]:

@@ -9,8 +9,9 @@ column the original engine reported, for the JSON report.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from typing import Self
+
+from maidit_jupyter._records import record
 
 __all__ = [
     "LineIndex",
@@ -22,7 +23,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourcePosition:
     """One point in a document.
 
@@ -41,7 +42,7 @@ class SourcePosition:
         return self.column - 1
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceSpan:
     """A half-open range ``[start, end)`` of a document."""
 
@@ -83,13 +84,17 @@ class LineIndex:
         """Return the position of ``offset`` (clamped into the text)."""
         offset = max(0, min(offset, len(self.text)))
         line = bisect.bisect_right(self._starts, offset)
-        return SourcePosition(offset, line, offset - self._starts[line - 1] + 1)
+        return SourcePosition(
+            offset=offset, line=line, column=offset - self._starts[line - 1] + 1
+        )
 
     def span(self, start: int, end: int | None = None) -> SourceSpan:
         """Return the span ``[start, end)``; an absent or smaller end means ``start + 1``."""
         if end is None or end <= start:
             end = min(start + 1, len(self.text))
-        return SourceSpan(self.position(start), self.position(max(start, end)))
+        return SourceSpan(
+            start=self.position(start), end=self.position(max(start, end))
+        )
 
     def line_start(self, line: int) -> int:
         """Return the offset of the first character of a 1-based line."""

@@ -177,8 +177,6 @@ def format_plan(execution_plan: ExecutionPlan) -> str:
         lines.append("Run only when routed to:")
         for target, routers in execution_plan.graph.routed.items():
             lines.append(f"    • {target} (from {', '.join(routers)})")
-    lines.append("")
-    lines.append("Use 'maidit run' to execute.")
     return "\n".join(lines)
 
 

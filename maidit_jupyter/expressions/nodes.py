@@ -13,8 +13,9 @@ with :func:`~maidit_jupyter.expressions.printer.to_source`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TypeAlias
+
+from maidit_jupyter._records import record
 
 __all__ = [
     "ArrayLiteral",
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Literal:
     """A number, string, ``true``, ``false`` or ``null``.
 
@@ -52,7 +53,7 @@ class Literal:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Identifier:
     """A name such as ``x``, ``$item``, ``undefined`` or a dashed node id ``fetch-data``."""
 
@@ -61,7 +62,7 @@ class Identifier:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Member:
     """Property access: ``a.b``, ``a[x]``, ``a?.b`` or ``a?.[x]``.
 
@@ -80,7 +81,7 @@ class Member:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Call:
     """A call of a function by name, ``fn(a, ...rest)``.
 
@@ -101,7 +102,7 @@ class Call:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ArrayLiteral:
     """An array ``[a, ...b, , c]``; ``None`` elements are holes."""
 
@@ -110,7 +111,7 @@ class ArrayLiteral:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Property:
     """One ``key: value`` entry of an object literal.
 
@@ -131,7 +132,7 @@ class Property:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ObjectLiteral:
     """An object ``{a: 1, "b": x, [k]: v, ...rest, short}``."""
 
@@ -140,7 +141,7 @@ class ObjectLiteral:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Spread:
     """``...argument`` inside an array, an object or call arguments."""
 
@@ -149,7 +150,7 @@ class Spread:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Unary:
     """A prefix operator: ``!``, ``-``, ``+`` or ``~`` (which evaluation rejects)."""
 
@@ -159,7 +160,7 @@ class Unary:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Binary:
     """An arithmetic or comparison operator: ``== != === !== < > <= >= + - * / % **``."""
 
@@ -170,7 +171,7 @@ class Binary:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Logical:
     """A short-circuit operator: ``&&``, ``||`` or ``??``."""
 
@@ -181,7 +182,7 @@ class Logical:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Conditional:
     """The ternary ``test ? consequent : alternate``."""
 
@@ -192,7 +193,7 @@ class Conditional:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Arrow:
     """An arrow function ``x => body`` or ``(a, b) => body``; the body is an expression.
 
@@ -206,7 +207,7 @@ class Arrow:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Sequence:
     """Comma-separated expressions ``a, b``: all are evaluated, the last is the value."""
 

@@ -6,8 +6,7 @@ the node reads as data edges.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from maidit_jupyter._records import record
 from maidit_jupyter.expressions.nodes import (
     Arrow,
     Call,
@@ -24,7 +23,7 @@ __all__ = ["CallRef", "NodeRef", "References", "collect_references"]
 NODE_CONTAINERS = frozenset({"$context", "$nodes"})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class NodeRef:
     """One read of a node of the flow.
 
@@ -40,7 +39,7 @@ class NodeRef:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallRef:
     """One function call.
 
@@ -55,7 +54,7 @@ class CallRef:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class References:
     """Everything an expression reads.
 

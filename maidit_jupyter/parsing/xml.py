@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from maidit_jupyter._records import record
 from maidit_jupyter.source import LocatedStr
 
 __all__ = [
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class XmlAttribute:
     """One attribute of a start tag.
 
@@ -56,7 +57,7 @@ class XmlAttribute:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class XmlElement:
     """One element with its attributes, element children and direct text.
 

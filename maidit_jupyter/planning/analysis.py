@@ -8,8 +8,8 @@ keeps the facts both need, with offsets that map back into the document.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from maidit_jupyter._records import record
 from maidit_jupyter.errors import ExpressionSyntaxError
 from maidit_jupyter.expressions import (
     ExprSegment,
@@ -24,7 +24,7 @@ from maidit_jupyter.syntax.workflow import Workflow
 __all__ = ["Analysis", "ParsedExpression", "SiteFacts", "analyze"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ParsedExpression:
     """One parsed expression of a site; ``offset`` is where its text starts in the site."""
 
@@ -32,7 +32,7 @@ class ParsedExpression:
     offset: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SiteFacts:
     """What one expression site holds.
 
@@ -60,7 +60,7 @@ class SiteFacts:
     config_keys: tuple[tuple[str, int, int], ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Analysis:
     """The facts of every expression site of a workflow that holds an expression.
 
@@ -89,7 +89,7 @@ def analyze(workflow: Workflow) -> Analysis:
 Reads = tuple[tuple[str, int, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Compiled:
     """One parsed expression text and what it reads (offsets relative to the text)."""
 
@@ -185,7 +185,14 @@ class _Compiler:
                 (compiled.secrets, secrets),
                 (compiled.config_keys, config_keys),
             ):
-                into.extend((name, start + at, end + at) for name, start, end in found)
+                if not found:
+                    continue
+                if at == 0:
+                    into.extend(found)
+                else:
+                    into.extend(
+                        (name, start + at, end + at) for name, start, end in found
+                    )
         return SiteFacts(
             node=node,
             site=site,

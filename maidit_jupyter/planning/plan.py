@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from maidit_jupyter._records import record
 from maidit_jupyter.planning.analysis import Analysis, analyze
 from maidit_jupyter.syntax.nodes import CheckpointNode, Node, TimeoutNode, walk
 from maidit_jupyter.syntax.workflow import Workflow
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Dependency:
     """Why a top-level node waits for another: which reference, where."""
 
@@ -43,7 +44,7 @@ class Dependency:
     end: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DependencyGraph:
     """Dependencies between scheduled top-level nodes.
 

@@ -13,6 +13,7 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from maidit_jupyter._records import record
 from maidit_jupyter.source import LocatedStr, SourceSpan
 
 __all__ = [
@@ -82,7 +83,7 @@ class ExprSite:
     mode: ExprMode
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class InputRef:
     """One upstream reference of ``input=``: ``node`` plus an optional path into its output.
 
@@ -94,7 +95,7 @@ class InputRef:
     span: SourceSpan
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class InputSpec:
     """The ``input=`` attribute: one reference, or several (``input="a, b"``).
 
@@ -110,7 +111,7 @@ class InputSpec:
         return len(self.refs) > 1
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RetrySpec:
     """``<on-error><retry .../>``: how often and how patiently to retry a node.
 
@@ -126,7 +127,7 @@ class RetrySpec:
     span: SourceSpan
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class OnError:
     """``<on-error>``: retry policy and fallback node of one node."""
 
@@ -136,7 +137,7 @@ class OnError:
     span: SourceSpan
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Node:
     """Fields every node has."""
 
@@ -164,7 +165,7 @@ class Node:
             )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ConfiguredNode(Node):
     """A ``source``, ``transform`` or ``sink`` node: a runtime plus its configuration."""
 
@@ -202,22 +203,22 @@ def _config_sites(label: str, value: ConfigValue, mode: ExprMode) -> Iterator[Ex
             yield from _config_sites(f"{label}[{i}]", item, ExprMode.TEMPLATE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SourceNode(ConfiguredNode):
     """``<source type="http|file|database|python">``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class TransformNode(ConfiguredNode):
     """``<transform type="ai|template|map|filter|reduce|python">`` (and ``<ai>``)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SinkNode(ConfiguredNode):
     """``<sink type="http|file|database|email|python">``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class IfNode(Node):
     """``<if condition>`` with ``<then>`` and optional ``<else>`` bodies."""
 
@@ -233,7 +234,7 @@ class IfNode(Node):
         yield ExprSite("condition", self.condition, ExprMode.BARE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Case:
     """One ``<case when>`` of a branch."""
 
@@ -242,7 +243,7 @@ class Case:
     span: SourceSpan
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class BranchNode(Node):
     """``<branch>`` with ``<case when>`` bodies and an optional ``<default>``."""
 
@@ -259,7 +260,7 @@ class BranchNode(Node):
             yield ExprSite("case.when", case.when, ExprMode.BARE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class BodyNode(Node):
     """A node whose element children are its body, run in order."""
 
@@ -269,7 +270,7 @@ class BodyNode(Node):
         return self.body
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class LoopNode(BodyNode):
     """``<loop max break>``: run the body up to ``max`` times (default 1000)."""
 
@@ -282,7 +283,7 @@ class LoopNode(BodyNode):
             yield ExprSite("break", self.break_, ExprMode.BARE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class WhileNode(BodyNode):
     """``<while condition max>``: run the body while the condition holds."""
 
@@ -294,7 +295,7 @@ class WhileNode(BodyNode):
         yield ExprSite("condition", self.condition, ExprMode.BARE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ForeachNode(BodyNode):
     """``<foreach collection item index concurrency>``: run the body per item."""
 
@@ -308,7 +309,7 @@ class ForeachNode(BodyNode):
         yield ExprSite("collection", self.collection, ExprMode.BARE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ParallelNode(Node):
     """``<parallel wait merge>`` with ``<branch>`` children run concurrently.
 
@@ -332,7 +333,7 @@ class ParallelNode(Node):
             yield ExprSite("merge", self.merge, ExprMode.BARE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Action:
     """One ``<action id label goto>`` of a checkpoint."""
 
@@ -342,7 +343,7 @@ class Action:
     span: SourceSpan
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CheckpointNode(Node):
     """``<checkpoint>``: wait for a person (or a policy) to choose an action.
 
@@ -363,12 +364,12 @@ class CheckpointNode(Node):
             yield ExprSite("condition", self.condition, ExprMode.BARE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PhaseNode(BodyNode):
     """``<phase name>``: a named group of nodes run in order."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContextEntry:
     """One ``<set key value>`` inside ``<context>``."""
 
@@ -377,7 +378,7 @@ class ContextEntry:
     span: SourceSpan
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContextNode(Node):
     """``<context>``: set several variables at once."""
 
@@ -389,7 +390,7 @@ class ContextNode(Node):
             yield ExprSite(f"context.{entry.key}", entry.value, ExprMode.TEMPLATE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SetNode(Node):
     """``<set var value>``: set one variable (the id is the variable name)."""
 
@@ -400,14 +401,14 @@ class SetNode(Node):
         yield ExprSite("value", self.value, ExprMode.TEMPLATE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DelayNode(Node):
     """``<delay duration>``: wait, then pass the input through."""
 
     duration_ms: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class TimeoutNode(BodyNode):
     """``<timeout duration on-timeout>``: a deadline around the body."""
 
@@ -416,7 +417,7 @@ class TimeoutNode(BodyNode):
     on_timeout_span: SourceSpan | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class IncludeNode(Node):
     """``<include workflow>`` with ``<bind key value>`` children."""
 
@@ -434,7 +435,7 @@ class IncludeNode(Node):
         return f"include:{self.workflow}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallNode(Node):
     """``<call workflow>``: every other attribute is an argument (a template)."""
 

@@ -30,6 +30,7 @@ __all__ = [
     "ExpressionError",
     "ExpressionSyntaxError",
     "MaiditError",
+    "Reporter",
     "Severity",
     "WorkflowError",
     "WorkflowSyntaxError",
@@ -140,6 +141,34 @@ class Diagnostic:
             "location": location,
             "hints": list(self.hints),
         }
+
+
+class Reporter:
+    """Collects the diagnostics of one document (a base for the readers)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.diagnostics: list[Diagnostic] = []
+
+    def report(
+        self,
+        code: ErrorCode,
+        message: str,
+        span: SourceSpan | None,
+        hints: Iterable[str] = (),
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        """Record one diagnostic."""
+        self.diagnostics.append(
+            Diagnostic(
+                code=code,
+                message=message,
+                severity=severity,
+                span=span,
+                hints=tuple(hints),
+                path=self.path,
+            )
+        )
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -244,19 +244,15 @@ def read_checkpoint(r: NodeReader, el: XmlElement) -> n.Node | None:
         if child.tag != "action":
             continue
         r.unknown_attributes(child, ("id", "label", "goto"))
-        action_id = child.attr("id")
-        if action_id is None or not action_id.strip():
-            r.report(
-                ErrorCode.VALID_MISSING_REQUIRED_FIELD,
-                "<action> requires an identifier attribute",
-                r.tag_span(child),
-                ['Add id="approve" to the <action> element'],
-            )
+        action_id = r.key_attribute(
+            child, "id", 'Add id="approve" to the <action> element'
+        )
+        if action_id is None:
             continue
         goto = child.attr("goto")
         actions.append(
             n.Action(
-                id=str(action_id).strip(),
+                id=action_id,
                 label=str(child.attr("label") or action_id).strip(),
                 goto=str(goto).strip() if goto is not None and goto.strip() else None,
                 span=r.tag_span(child),
@@ -404,19 +400,11 @@ def read_include(r: NodeReader, el: XmlElement) -> n.Node | None:
         if child.tag != "bind":
             continue
         r.unknown_attributes(child, ("key", "value"))
-        key = child.attr("key")
-        if key is None or not key.strip():
-            r.report(
-                ErrorCode.VALID_MISSING_REQUIRED_FIELD,
-                '<bind> requires a "key" attribute',
-                r.tag_span(child),
-                ['Add key="name" to the <bind> element'],
-            )
+        key = r.key_attribute(child, "key", 'Add key="name" to the <bind> element')
+        if key is None:
             continue
         value = child.attr("value")
-        bindings[str(key).strip()] = (
-            value if value is not None else LocatedStr("", child.start)
-        )
+        bindings[key] = value if value is not None else LocatedStr("", child.start)
     if fields is None or workflow is None:
         return None
     return n.IncludeNode(workflow=workflow, bindings=bindings, **fields)

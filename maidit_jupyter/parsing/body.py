@@ -67,7 +67,7 @@ class NodeReader(ElementReader):
 
     def __init__(self, lines: LineIndex, path: str) -> None:
         super().__init__(lines, path)
-        self.config = ConfigReader(lines, self.report)
+        self.config = ConfigReader(self)
 
     def body(
         self, parent: XmlElement, children: Iterable[XmlElement]

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import ErrorCode, Severity
 from maidit_jupyter.expressions.template import ExprSegment, segment_template
+from maidit_jupyter.parsing.elements import ElementReader
 from maidit_jupyter.parsing.settings import RUNTIMES, Kind, Setting
 from maidit_jupyter.parsing.xml import XmlElement
 from maidit_jupyter.parsing.yaml_loader import load_yaml
-from maidit_jupyter.source import LineIndex, LocatedStr, SourceSpan
+from maidit_jupyter.source import LocatedStr, SourceSpan
 from maidit_jupyter.syntax.nodes import ConfigValue
 
 __all__ = ["ConfigReader"]
 
-Report = Callable[..., None]
 _NOT_CONFIG = frozenset({"id", "type", "input"})
 _TRUE_WORDS = {"true": True, "false": False}
 #: a masked template (see :func:`_mask_templates`): a start mark, digits, padding.
@@ -34,11 +34,12 @@ _MASKED = re.compile("\ue000[\ue100-\ue1ff]+\ue001*")
 
 
 class ConfigReader:
-    """Builds ``config`` mappings; reports problems through ``report``."""
+    """Builds ``config`` mappings; reports problems through its element reader."""
 
-    def __init__(self, lines: LineIndex, report: Report) -> None:
-        self.lines = lines
-        self.report = report
+    def __init__(self, reader: ElementReader) -> None:
+        self.reader = reader
+        self.lines = reader.lines
+        self.report = reader.report
 
     def read(
         self, el: XmlElement, runtime: str, tag: str
@@ -58,19 +59,13 @@ class ConfigReader:
             if child.tag == "on-error":
                 continue
             if child.tag == "arg":
-                name = child.attr("name")
-                if name is None or not name.strip():
-                    self.report(
-                        ErrorCode.VALID_MISSING_REQUIRED_FIELD,
-                        '<arg> requires a "name" attribute',
-                        self.lines.span(child.start, child.start_tag_end),
-                        ['Add name="argument" to the <arg> element'],
-                    )
+                name = self.reader.key_attribute(
+                    child, "name", 'Add name="argument" to the <arg> element'
+                )
+                if name is None:
                     continue
                 value = child.attr("value")
-                args[str(name).strip()] = (
-                    value if value is not None else child.text.stripped()
-                )
+                args[name] = value if value is not None else child.text.stripped()
                 continue
             children[child.tag] = self.child_value(child, settings.get(child.tag))
         request = children.pop("request", None) if tag == "source" else None

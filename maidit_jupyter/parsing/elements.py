@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 from maidit_jupyter.durations import parse_duration_ms
-from maidit_jupyter.errors import Diagnostic, ErrorCode, Severity
+from maidit_jupyter.errors import ErrorCode, Reporter, Severity
 from maidit_jupyter.parsing.xml import XmlElement
 from maidit_jupyter.source import LineIndex, LocatedStr, SourceSpan
 
@@ -22,33 +22,28 @@ __all__ = ["ElementReader"]
 _PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
-class ElementReader:
+class ElementReader(Reporter):
     """Reads element attributes; collects the diagnostics of one document."""
 
     def __init__(self, lines: LineIndex, path: str) -> None:
+        super().__init__(path)
         self.lines = lines
-        self.path = path
-        self.diagnostics: list[Diagnostic] = []
 
-    def report(
-        self,
-        code: ErrorCode,
-        message: str,
-        span: SourceSpan | None,
-        hints: Iterable[str] = (),
-        severity: Severity = Severity.ERROR,
-    ) -> None:
-        """Record one diagnostic."""
-        self.diagnostics.append(
-            Diagnostic(
-                code=code,
-                message=message,
-                severity=severity,
-                span=span,
-                hints=tuple(hints),
-                path=self.path,
+    def key_attribute(self, el: XmlElement, name: str, hint: str) -> str | None:
+        """A required naming attribute of a child element (``<bind key>``, ...).
+
+        Reports ``<tag> requires a "name" attribute`` when it is missing or blank.
+        """
+        value = el.attr(name)
+        if value is None or not value.strip():
+            self.report(
+                ErrorCode.VALID_MISSING_REQUIRED_FIELD,
+                f'<{el.tag}> requires a "{name}" attribute',
+                self.tag_span(el),
+                [hint],
             )
-        )
+            return None
+        return str(value).strip()
 
     def tag_span(self, el: XmlElement) -> SourceSpan:
         """The span of an element's start tag."""

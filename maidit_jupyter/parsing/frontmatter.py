@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from maidit_jupyter.durations import parse_duration_ms
-from maidit_jupyter.errors import Diagnostic, ErrorCode, Severity
+from maidit_jupyter.errors import Diagnostic, ErrorCode, Reporter, Severity
 from maidit_jupyter.parsing.yaml_loader import YamlResult
 from maidit_jupyter.source import LineIndex, SourceSpan
 from maidit_jupyter.syntax.workflow import CONFIG_TYPES, ConfigField, Frontmatter
@@ -72,35 +72,15 @@ def read_frontmatter(
     return reader.frontmatter(), reader.diagnostics
 
 
-class _Reader:
+class _Reader(Reporter):
     def __init__(
         self, result: YamlResult, source: str, lines: LineIndex, start: int, path: str
     ) -> None:
+        super().__init__(path)
         self.result = result
         self.source = source
         self.lines = lines
         self.start = start
-        self.path = path
-        self.diagnostics: list[Diagnostic] = []
-
-    def report(
-        self,
-        code: ErrorCode,
-        message: str,
-        span: SourceSpan,
-        hints: Iterable[str] = (),
-        severity: Severity = Severity.ERROR,
-    ) -> None:
-        self.diagnostics.append(
-            Diagnostic(
-                code=code,
-                message=message,
-                severity=severity,
-                span=span,
-                hints=tuple(hints),
-                path=self.path,
-            )
-        )
 
     def key_span(self, *keys: str) -> SourceSpan:
         """Where a key is written (the frontmatter start when absent)."""

@@ -143,3 +143,50 @@ def test_random_dags_plan_into_forward_waves(dag: RandomDag) -> None:
     position = {node_id: i for i, node_id in enumerate(dag.ids)}
     for wave in execution_plan.waves:
         assert list(wave) == sorted(wave, key=position.__getitem__)
+
+
+def test_routed_target_dependencies_are_its_routers() -> None:
+    """A fallback target's own input makes its router wait for that input."""
+    body = """
+    <source id="config" type="file" path="./c.json"/>
+    <source id="prices" type="file" path="./p.json">
+      <on-error><fallback node="cached"/></on-error>
+    </source>
+    <transform id="cached" type="template" input="config"><template>x</template></transform>
+    """
+    execution_plan = plan(parse_workflow(make(body)))
+    assert [list(w) for w in execution_plan.waves] == [["config"], ["prices"]]
+    assert execution_plan.graph.owners["cached"] == ("prices",)
+
+
+def test_target_routed_by_a_routed_node_belongs_to_the_first_router() -> None:
+    """Routing chains are followed to the scheduled node that starts them."""
+    body = """
+    <source id="a" type="file" path="./a.json">
+      <on-error><fallback node="b"/></on-error>
+    </source>
+    <source id="b" type="file" path="./b.json">
+      <on-error><fallback node="c"/></on-error>
+    </source>
+    <source id="c" type="file" path="./c.json"/>
+    """
+    execution_plan = plan(parse_workflow(make(body)))
+    assert [list(w) for w in execution_plan.waves] == [["a"]]
+    assert execution_plan.graph.owners["c"] == ("a",)
+
+
+def test_plan_json_lists_waves_dependencies_and_routes() -> None:
+    """The JSON form has every wave, each node's type and dependencies, and routes."""
+    body = """
+    <source id="a" type="file" path="./a.json">
+      <on-error><fallback node="b"/></on-error>
+    </source>
+    <source id="b" type="file" path="./b.json"/>
+    <transform id="t" type="template" input="a"><template>x</template></transform>
+    """
+    data = plan(parse_workflow(make(body))).to_json()
+    assert data["waveCount"] == 2
+    assert data["waves"][1]["nodes"] == [
+        {"id": "t", "type": "transform:template", "dependsOn": ["a"]}
+    ]
+    assert data["routed"] == {"b": ["a"]}

@@ -507,3 +507,21 @@ def test_undeclared_config_key_is_a_warning_with_a_suggestion() -> None:
     assert found.message == "$config.limt is not declared in the frontmatter"
     assert found.hints == ("Did you mean $config.limit?",)
     assert found.column == body.index("$config") + 1
+
+
+def test_routing_in_a_circle_is_an_error() -> None:
+    """Two nodes that only route to each other would never run: a located error."""
+    body = (
+        '<source id="a" type="file" path="./a.json">'
+        '<on-error><fallback node="b"/></on-error></source>\n'
+        '<source id="b" type="file" path="./b.json">'
+        '<on-error><fallback node="a"/></on-error></source>'
+    )
+    found = [
+        d for d in diagnostics(body) if d.code is ErrorCode.VALID_CIRCULAR_DEPENDENCY
+    ]
+    assert [d.message for d in found] == [
+        'Node "a" is only reached by routing, and the routing goes in a circle',
+        'Node "b" is only reached by routing, and the routing goes in a circle',
+    ]
+    assert found[0].line == BODY_LINE

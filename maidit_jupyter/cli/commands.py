@@ -20,9 +20,9 @@ _RULE = "─" * 40
 
 
 def _load(path: str) -> CheckedDocument | Diagnostic:
-    """Read and check one file, or say why it cannot be read."""
+    """Read and check one file (``-`` is standard input), or say why it cannot be read."""
     try:
-        text = read_document(path)
+        text = sys.stdin.read() if path == "-" else read_document(path)
     except FileNotFoundError:
         return Diagnostic(
             code=ErrorCode.FILE_NOT_FOUND,

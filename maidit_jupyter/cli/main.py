@@ -24,6 +24,7 @@ _EPILOG = """\
 examples:
   maidit validate flows/*.flow.md
   maidit validate --format json --strict report.flow.md
+  cat report.flow.md | maidit validate -
   maidit plan report.flow.md
   maidit parse report.flow.md > ast.json
 
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "reported at once, compiler style, with the offending line and hints.",
     )
     validate.add_argument(
-        "files", nargs="+", metavar="FILE", help="flow files to check"
+        "files", nargs="+", metavar="FILE", help="flow files to check ('-' reads stdin)"
     )
     validate.add_argument(
         "-f",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -143,3 +144,14 @@ def test_module_and_console_script_print_help() -> None:
         [str(script), "--version"], capture_output=True, text=True, check=False
     )
     assert result.stdout.startswith("maidit ")
+
+
+def test_validate_reads_standard_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``maidit validate -`` checks the document given on standard input."""
+    text = (INVALID / "duplicate_id.flow.md").read_text()
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+    code, out, _ = run(capsys, "validate", "-")
+    assert code == 1
+    assert "--> -:7:1" in out

@@ -34,16 +34,8 @@ class ElementReader(Reporter):
 
         Reports ``<tag> requires a "name" attribute`` when it is missing or blank.
         """
-        value = el.attr(name)
-        if value is None or not value.strip():
-            self.report(
-                ErrorCode.VALID_MISSING_REQUIRED_FIELD,
-                f'<{el.tag}> requires a "{name}" attribute',
-                self.tag_span(el),
-                [hint],
-            )
-            return None
-        return str(value).strip()
+        value = self.required_text(el, name, hint, child=False)
+        return None if value is None else str(value)
 
     def tag_span(self, el: XmlElement) -> SourceSpan:
         """The span of an element's start tag."""
@@ -164,12 +156,14 @@ class ElementReader(Reporter):
             return None
         return value
 
-    def required_text(self, el: XmlElement, name: str, hint: str) -> LocatedStr | None:
-        """Read a required attribute (or a child element of that name)."""
+    def required_text(
+        self, el: XmlElement, name: str, hint: str, *, child: bool = True
+    ) -> LocatedStr | None:
+        """Read a required attribute (or, with ``child``, a child element of that name)."""
         value = el.attr(name)
-        if value is None:
-            child = next((c for c in el.children if c.tag == name), None)
-            value = child.text if child is not None else None
+        if value is None and child:
+            element = next((c for c in el.children if c.tag == name), None)
+            value = element.text if element is not None else None
         if value is None or not value.strip():
             self.report(
                 ErrorCode.VALID_MISSING_REQUIRED_FIELD,

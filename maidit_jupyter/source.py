@@ -2,8 +2,7 @@
 
 Every diagnostic and every AST node points back into the text it came from. Offsets are
 indexes into the whole document string (frontmatter included). Lines and columns are
-**1-based** everywhere in our own output; :attr:`SourcePosition.column0` gives the 0-based
-column the original engine reported, for the JSON report.
+**1-based** everywhere in our own output (the original engine's columns were 0-based).
 """
 
 from __future__ import annotations
@@ -35,11 +34,6 @@ class SourcePosition:
     offset: int
     line: int
     column: int
-
-    @property
-    def column0(self) -> int:
-        """The 0-based column, as the original engine reported it."""
-        return self.column - 1
 
 
 @record

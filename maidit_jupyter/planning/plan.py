@@ -83,13 +83,6 @@ class ExecutionPlan:
         """How many top-level nodes the workflow has (routed ones included)."""
         return len(self.nodes)
 
-    def wave_of(self, node_id: str) -> int:
-        """The wave index of a scheduled node."""
-        for index, wave in enumerate(self.waves):
-            if node_id in wave:
-                return index
-        raise KeyError(node_id)
-
     def to_json(self) -> dict[str, Any]:
         """The JSON form printed by ``maidit plan --format json``."""
         return {

@@ -147,6 +147,8 @@ def plan(args: argparse.Namespace, out: TextIO) -> int:
         data["warnings"] = [d.to_json() for d in checked.report.warnings]
         out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return 0
+    if checked.report.warnings:
+        sys.stderr.write(_render(checked, checked.report.warnings) + "\n\n")
     out.write(format_plan(execution_plan) + "\n")
     return 0
 

@@ -155,3 +155,11 @@ def test_validate_reads_standard_input(
     code, out, _ = run(capsys, "validate", "-")
     assert code == 1
     assert "--> -:7:1" in out
+
+
+def test_plan_shows_warnings_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    """A valid flow with warnings is planned; the warnings go to stderr."""
+    code, out, err = run(capsys, "plan", str(INVALID / "loop_no_exit.flow.md"))
+    assert code == 0
+    assert "Wave 0 (1 node):" in out
+    assert "warning[VALID_MISSING_REQUIRED_FIELD]" in err

@@ -10,7 +10,12 @@ runs. The tree::
     │   ├── WorkflowSyntaxError        the YAML or XML could not be read
     │   └── WorkflowValidationError    the validator found errors
     └── ExpressionError                an expression is wrong; carries .expression, .start, .end
-        └── ExpressionSyntaxError      it does not parse
+        ├── ExpressionSyntaxError      it does not parse (EXPR_PARSE_ERROR)
+        ├── ExpressionEvalError        it failed while evaluating (EXPR_EVAL_ERROR)
+        │   ├── ExpressionTypeError    a value of the wrong type (EXPR_TYPE_ERROR)
+        │   └── UndefinedFunctionError no such function (EXPR_UNDEFINED_FUNCTION)
+        ├── SandboxViolation           a blocked name such as __proto__ (EXPR_BLOCKED_ACCESS)
+        └── ExpressionLimitError       a size or step limit (EXPR_LIMIT_EXCEEDED)
 
 Codes keep the original engine's strings (``PARSE_YAML_INVALID``, ...), so outputs stay
 comparable with it; codes we added are marked in :class:`ErrorCode`.
@@ -28,10 +33,15 @@ __all__ = [
     "Diagnostic",
     "ErrorCode",
     "ExpressionError",
+    "ExpressionEvalError",
+    "ExpressionLimitError",
     "ExpressionSyntaxError",
+    "ExpressionTypeError",
     "MaiditError",
     "Reporter",
+    "SandboxViolation",
     "Severity",
+    "UndefinedFunctionError",
     "WorkflowError",
     "WorkflowSyntaxError",
     "WorkflowValidationError",
@@ -69,6 +79,8 @@ class ErrorCode(enum.StrEnum):
     EXPR_UNDEFINED_FUNCTION = "EXPR_UNDEFINED_FUNCTION"
     EXPR_BLOCKED_ACCESS = "EXPR_BLOCKED_ACCESS"
     EXPR_TYPE_ERROR = "EXPR_TYPE_ERROR"
+    #: ours: an evaluation would exceed a size or step limit.
+    EXPR_LIMIT_EXCEEDED = "EXPR_LIMIT_EXCEEDED"
     FILE_NOT_FOUND = "FILE_NOT_FOUND"
 
 
@@ -225,18 +237,62 @@ class WorkflowValidationError(WorkflowError):
 class ExpressionError(MaiditError):
     """An expression is wrong.
 
-    :ivar expression: the expression text.
+    :ivar expression: the expression text (empty until the evaluator locates it).
     :ivar start: offset of the problem inside ``expression``.
     :ivar end: end offset of the problem inside ``expression``.
     """
 
-    def __init__(self, message: str, *, expression: str, start: int, end: int) -> None:
+    code = ErrorCode.EXPR_EVAL_ERROR
+
+    def __init__(
+        self, message: str, *, expression: str = "", start: int = 0, end: int = 0
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.expression = expression
         self.start = start
         self.end = max(end, start)
 
+    def locate(self, expression: str, start: int, end: int) -> ExpressionError:
+        """Attach the expression and offsets, unless a deeper frame already did."""
+        if not self.expression:
+            self.expression = expression
+            self.start = start
+            self.end = max(end, start)
+        return self
+
 
 class ExpressionSyntaxError(ExpressionError):
     """An expression does not parse."""
+
+    code = ErrorCode.EXPR_PARSE_ERROR
+
+
+class ExpressionEvalError(ExpressionError):
+    """Evaluating an expression failed."""
+
+    code = ErrorCode.EXPR_EVAL_ERROR
+
+
+class ExpressionTypeError(ExpressionEvalError):
+    """An operation or function got a value of a type it cannot use."""
+
+    code = ErrorCode.EXPR_TYPE_ERROR
+
+
+class UndefinedFunctionError(ExpressionEvalError):
+    """A call names a function that does not exist."""
+
+    code = ErrorCode.EXPR_UNDEFINED_FUNCTION
+
+
+class SandboxViolation(ExpressionError):
+    """An expression reached for a blocked name (``__proto__``, ``constructor``, ...)."""
+
+    code = ErrorCode.EXPR_BLOCKED_ACCESS
+
+
+class ExpressionLimitError(ExpressionError):
+    """An evaluation would exceed a size limit or its step budget."""
+
+    code = ErrorCode.EXPR_LIMIT_EXCEEDED

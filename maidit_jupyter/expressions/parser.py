@@ -69,7 +69,7 @@ def parse_expression(
     *,
     node_ids: frozenset[str] = frozenset(),
     max_depth: int = 100,
-    max_length: int = 100_000,
+    max_length: int = 20_000,
 ) -> Expr:
     """Parse one expression.
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+
+import pytest
 
 from maidit_jupyter.errors import ExpressionLimitError, ExpressionTypeError
 from maidit_jupyter.expressions.builtins import BUILTINS
@@ -64,3 +67,38 @@ class TestContext:
 def call(name: str, *args: Value, context: TestContext | None = None) -> Value:
     """Call built-in ``name`` with ``args`` in a fresh (or the given) context."""
     return BUILTINS[name](context or TestContext(), list(args))
+
+
+def same(actual: Value, expected: Value) -> None:
+    """Equal values of the same types all the way down: 1 is not 1.0 or True, NaN equals
+    NaN, -0.0 is not 0.0, and mapping keys keep their order."""
+    assert type(actual) is type(expected), (actual, expected)
+    if isinstance(expected, list):
+        assert len(actual) == len(expected), (actual, expected)
+        for got, want in zip(actual, expected, strict=True):
+            same(got, want)
+    elif isinstance(expected, dict):
+        assert list(actual) == list(expected), (actual, expected)
+        for key, want in expected.items():
+            same(actual[key], want)
+    elif isinstance(expected, float) and math.isnan(expected):
+        assert math.isnan(actual)
+    else:
+        assert actual == expected, (actual, expected)
+        if isinstance(expected, float):
+            assert math.copysign(1, actual) == math.copysign(1, expected), (
+                actual,
+                expected,
+            )
+
+
+def expect(name: str, args: Sequence[Value], expected: Value) -> None:
+    """Call built-in ``name``: its result is :func:`same` as ``expected``, or it raises
+    ``expected`` when that is an exception class; the arguments are never changed."""
+    before = repr(args)
+    if isinstance(expected, type) and issubclass(expected, Exception):
+        with pytest.raises(expected):
+            call(name, *args)
+    else:
+        same(call(name, *args), expected)
+    assert repr(args) == before, "an argument was changed"

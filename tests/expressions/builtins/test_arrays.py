@@ -11,37 +11,18 @@ import pytest
 from maidit_jupyter.errors import ExpressionLimitError, ExpressionTypeError
 from maidit_jupyter.expressions.limits import EvaluationLimits
 from maidit_jupyter.expressions.values import UNDEFINED
-from tests.expressions.builtins.context import Arrow, TestContext, call
+from tests.expressions.builtins.context import (
+    Arrow,
+    TestContext,
+    call,
+    expect as run,
+)
 
 SMILE = "\U0001f600"
 HIGH, LOW = "\ud83d", "\ude00"
 NAN = math.nan
 OBJ = {"id": 1}
 IS_BIG = Arrow(lambda item, index, array: item > 1)
-
-
-def check(result: Any, expected: Any) -> None:
-    """Equal, with the same types all the way down (NaN equals NaN)."""
-    if isinstance(expected, float) and math.isnan(expected):
-        assert isinstance(result, float)
-        assert math.isnan(result)
-        return
-    assert type(result) is type(expected), f"{result!r} is not like {expected!r}"
-    if isinstance(expected, list):
-        assert len(result) == len(expected), f"{result!r} != {expected!r}"
-        for got, want in zip(result, expected, strict=True):
-            check(got, want)
-    else:
-        assert result == expected
-
-
-def run(name: str, args: tuple[Any, ...], expected: Any) -> None:
-    """Call ``name``; expect the value, or the exception class given as ``expected``."""
-    if isinstance(expected, type) and issubclass(expected, Exception):
-        with pytest.raises(expected):
-            call(name, *args)
-    else:
-        check(call(name, *args), expected)
 
 
 @pytest.mark.parametrize(

@@ -17,23 +17,14 @@ import pytest
 from maidit_jupyter.errors import ExpressionLimitError, ExpressionTypeError
 from maidit_jupyter.expressions.limits import EvaluationLimits
 from maidit_jupyter.expressions.values import UNDEFINED
-from tests.expressions.builtins.context import Arrow, TestContext, call
+from tests.expressions.builtins.context import (
+    Arrow,
+    TestContext,
+    call,
+    expect as check,
+)
 
 NOW = "2026-02-07T15:47:17.900+00:00"
-
-
-def check(name: str, args: tuple[Any, ...], expected: Any) -> None:
-    """Call built-in ``name``; compare value and type, or expect the exception class."""
-    if isinstance(expected, type) and issubclass(expected, Exception):
-        with pytest.raises(expected):
-            call(name, *args)
-        return
-    result = call(name, *args)
-    assert type(result) is type(expected), (result, expected)
-    if isinstance(expected, float) and math.isnan(expected):
-        assert math.isnan(result)
-    else:
-        assert result == expected
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
@@ -10,7 +9,12 @@ import pytest
 from maidit_jupyter.errors import ExpressionLimitError, ExpressionTypeError
 from maidit_jupyter.expressions.limits import EvaluationLimits
 from maidit_jupyter.expressions.values import UNDEFINED
-from tests.expressions.builtins.context import Arrow, TestContext, call
+from tests.expressions.builtins.context import (
+    Arrow,
+    TestContext,
+    call,
+    expect as run,
+)
 
 DOUBLE = Arrow(lambda item, index, array: item * 2)
 IS_ODD = Arrow(lambda item, index, array: item % 2)
@@ -21,34 +25,6 @@ PEOPLE = [
     {"name": "cy", "team": "a"},
     {"name": "dee", "age": 25, "team": None},
 ]
-
-
-def check(result: Any, expected: Any) -> None:
-    """Equal, with the same types all the way down (NaN equals NaN)."""
-    if isinstance(expected, float) and math.isnan(expected):
-        assert isinstance(result, float)
-        assert math.isnan(result)
-        return
-    assert type(result) is type(expected), f"{result!r} is not like {expected!r}"
-    if isinstance(expected, list):
-        assert len(result) == len(expected), f"{result!r} != {expected!r}"
-        for got, want in zip(result, expected, strict=True):
-            check(got, want)
-    elif isinstance(expected, dict):
-        assert list(result) == list(expected), "keys or their order differ"
-        for key, want in expected.items():
-            check(result[key], want)
-    else:
-        assert result == expected
-
-
-def run(name: str, args: tuple[Any, ...], expected: Any) -> None:
-    """Call ``name``; expect the value, or the exception class given as ``expected``."""
-    if isinstance(expected, type) and issubclass(expected, Exception):
-        with pytest.raises(expected):
-            call(name, *args)
-    else:
-        check(call(name, *args), expected)
 
 
 def names(people: list[dict[str, Any]]) -> list[str]:

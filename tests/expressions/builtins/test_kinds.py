@@ -11,23 +11,16 @@ import pytest
 from maidit_jupyter.errors import ExpressionLimitError
 from maidit_jupyter.expressions.limits import EvaluationLimits
 from maidit_jupyter.expressions.values import UNDEFINED
-from tests.expressions.builtins.context import Arrow, TestContext, call
+from tests.expressions.builtins.context import (
+    Arrow,
+    TestContext,
+    call,
+    expect as check,
+)
 
 FUNCTION = Arrow(lambda: 1)
 NAN = math.nan
 INF = math.inf
-
-
-def check(name: str, args: tuple[Any, ...], expected: Any) -> None:
-    """Call built-in ``name``; compare value and type (NaN equals NaN here)."""
-    result = call(name, *args)
-    assert type(result) is type(expected), (result, expected)
-    if isinstance(expected, float) and math.isnan(expected):
-        assert math.isnan(result)
-    elif isinstance(expected, float) and expected == 0:
-        assert math.copysign(1, result) == math.copysign(1, expected)
-    else:
-        assert result == expected
 
 
 @pytest.mark.parametrize(

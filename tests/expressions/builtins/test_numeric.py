@@ -10,26 +10,14 @@ import pytest
 
 from maidit_jupyter.errors import ExpressionTypeError
 from maidit_jupyter.expressions.values import UNDEFINED
-from tests.expressions.builtins.context import TestContext, call
+from tests.expressions.builtins.context import (
+    TestContext,
+    call,
+    expect as run,
+    same as check,
+)
 
 NAN, INF = math.nan, math.inf
-
-
-def check(result: Any, expected: Any) -> None:
-    """Equal with the same type (NaN equals NaN; -0.0 and 0.0 only by sign)."""
-    if isinstance(expected, float) and math.isnan(expected):
-        assert isinstance(result, float)
-        assert math.isnan(result)
-        return
-    assert type(result) is type(expected), f"{result!r} is not like {expected!r}"
-    assert result == expected
-    if isinstance(expected, float):
-        assert math.copysign(1, result) == math.copysign(1, expected)
-
-
-def run(name: str, args: tuple[Any, ...], expected: Any) -> None:
-    """Call ``name`` and check the result."""
-    check(call(name, *args), expected)
 
 
 @pytest.mark.parametrize(

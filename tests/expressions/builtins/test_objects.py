@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -12,49 +11,15 @@ import pytest
 from maidit_jupyter.errors import ExpressionLimitError, ExpressionTypeError
 from maidit_jupyter.expressions.limits import EvaluationLimits
 from maidit_jupyter.expressions.values import UNDEFINED
-from tests.expressions.builtins.context import Arrow, TestContext, call
+from tests.expressions.builtins.context import (
+    Arrow,
+    TestContext,
+    call,
+    expect as check,
+)
 
 NESTED = {"a": {"b": {"c": 3, "n": None}}, "arr": [10, {"x": 1}], "s": "hey", "z": 0}
 FUNCTION = Arrow(lambda: 1)
-
-
-def same(actual: Any, expected: Any) -> None:
-    """Equal values of the same types all the way down (1 is not 1.0 or True)."""
-    assert type(actual) is type(expected), (actual, expected)
-    if isinstance(expected, list):
-        assert len(actual) == len(expected), (actual, expected)
-        for got, want in zip(actual, expected, strict=True):
-            same(got, want)
-    elif isinstance(expected, dict):
-        assert list(actual) == list(expected), (actual, expected)
-        for key, want in expected.items():
-            same(actual[key], want)
-    elif isinstance(expected, float) and math.isnan(expected):
-        assert math.isnan(actual)
-    else:
-        assert actual == expected
-
-
-def snapshot(value: Any) -> Any:
-    """A comparable picture of ``value``, to tell whether a call changed it."""
-    if isinstance(value, Mapping):
-        return ("object", [(key, snapshot(item)) for key, item in value.items()])
-    if isinstance(value, list | tuple):
-        return (type(value).__name__, [snapshot(item) for item in value])
-    if isinstance(value, float) and math.isnan(value):
-        return "NaN"
-    return value
-
-
-def check(name: str, args: tuple[Any, ...], expected: Any) -> None:
-    """Call ``name``; compare the result, or expect the exception; args unchanged."""
-    before = snapshot(args)
-    if isinstance(expected, type) and issubclass(expected, Exception):
-        with pytest.raises(expected):
-            call(name, *args)
-    else:
-        same(call(name, *args), expected)
-    assert snapshot(args) == before, "an argument was changed"
 
 
 @pytest.mark.parametrize(

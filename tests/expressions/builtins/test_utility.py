@@ -12,35 +12,14 @@ from maidit_jupyter.errors import ExpressionLimitError, ExpressionTypeError
 from maidit_jupyter.expressions.builtins.utility import translate_regex
 from maidit_jupyter.expressions.limits import EvaluationLimits
 from maidit_jupyter.expressions.values import UNDEFINED
-from tests.expressions.builtins.context import Arrow, TestContext, call
+from tests.expressions.builtins.context import (
+    Arrow,
+    TestContext,
+    call,
+    expect as check,
+)
 
 FUNCTION = Arrow(lambda: 1)
-
-
-def same(actual: Any, expected: Any) -> None:
-    """Equal values of the same types all the way down (1 is not 1.0 or True)."""
-    assert type(actual) is type(expected), (actual, expected)
-    if isinstance(expected, list):
-        assert len(actual) == len(expected), (actual, expected)
-        for got, want in zip(actual, expected, strict=True):
-            same(got, want)
-    elif isinstance(expected, dict):
-        assert list(actual) == list(expected), (actual, expected)
-        for key, want in expected.items():
-            same(actual[key], want)
-    elif isinstance(expected, float) and math.isnan(expected):
-        assert math.isnan(actual)
-    else:
-        assert actual == expected
-
-
-def check(name: str, args: tuple[Any, ...], expected: Any) -> None:
-    """Call built-in ``name``; compare value and type, or expect the exception class."""
-    if isinstance(expected, type) and issubclass(expected, Exception):
-        with pytest.raises(expected):
-            call(name, *args)
-    else:
-        same(call(name, *args), expected)
 
 
 @pytest.mark.parametrize(

@@ -343,13 +343,10 @@ def read_set(r: NodeReader, el: XmlElement) -> n.Node | None:
 def read_delay(r: NodeReader, el: XmlElement) -> n.Node | None:
     """``<delay duration>``."""
     fields = r.common(el, ("duration",))
-    if el.attr("duration") is None:
-        r.report(
-            ErrorCode.VALID_MISSING_REQUIRED_FIELD,
-            '<delay> requires a "duration" attribute',
-            r.tag_span(el),
-            ['Add duration="5s" to the <delay> element'],
-        )
+    if (
+        r.key_attribute(el, "duration", 'Add duration="5s" to the <delay> element')
+        is None
+    ):
         return None
     duration = r.duration(el, "duration")
     if fields is None or duration is None:
@@ -361,13 +358,10 @@ def read_timeout(r: NodeReader, el: XmlElement) -> n.Node | None:
     """``<timeout duration on-timeout>`` around a body."""
     fields = r.common(el, ("duration", "on-timeout"))
     body = r.body(el, el.children)
-    if el.attr("duration") is None:
-        r.report(
-            ErrorCode.VALID_MISSING_REQUIRED_FIELD,
-            '<timeout> requires a "duration" attribute',
-            r.tag_span(el),
-            ['Add duration="30s" to the <timeout> element'],
-        )
+    if (
+        r.key_attribute(el, "duration", 'Add duration="30s" to the <timeout> element')
+        is None
+    ):
         return None
     duration = r.duration(el, "duration")
     if fields is None or duration is None:

@@ -334,7 +334,7 @@ def _timed_out(ctx: CallContext) -> ExpressionLimitError:
 
 @TABLE.register("match")
 def match(ctx: CallContext, args: Sequence[Value]) -> Value:
-    """The first match as ``[whole, group1, ...]`` (undefined groups), or null."""
+    """The text of the first match, or null (as the original engine returns it)."""
     pattern, text = _regex(ctx, args)
     try:
         found = pattern.search(text, timeout=ctx.limits.max_regex_seconds)
@@ -342,7 +342,7 @@ def match(ctx: CallContext, args: Sequence[Value]) -> Value:
         raise _timed_out(ctx) from None
     if found is None:
         return None
-    return [found.group(0), *(UNDEFINED if g is None else g for g in found.groups())]
+    return found.group(0)
 
 
 @TABLE.register("test")

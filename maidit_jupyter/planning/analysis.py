@@ -18,18 +18,12 @@ from maidit_jupyter.expressions import (
     parse_expression,
     segment_template,
 )
+from maidit_jupyter.expressions.lexer import tokenize
+from maidit_jupyter.planning.shapes import ShapeRoles, roles_of, shape_of
 from maidit_jupyter.syntax.nodes import ExprMode, ExprSite, Node
 from maidit_jupyter.syntax.workflow import Workflow
 
-__all__ = ["Analysis", "ParsedExpression", "SiteFacts", "analyze"]
-
-
-@record
-class ParsedExpression:
-    """One parsed expression of a site; ``offset`` is where its text starts in the site."""
-
-    expr: e.Expr
-    offset: int
+__all__ = ["Analysis", "SiteFacts", "analyze"]
 
 
 @record
@@ -38,7 +32,6 @@ class SiteFacts:
 
     :ivar node: the node the site belongs to.
     :ivar site: the site.
-    :ivar expressions: its parsed expressions (one for a bare expression).
     :ivar error: the first syntax error, with offsets relative to the site text.
     :ivar unterminated: offset of a ``{{`` that is never closed, if any.
     :ivar braces_in_bare: offset of a ``{{`` inside a bare expression, if any.
@@ -50,7 +43,6 @@ class SiteFacts:
 
     node: Node
     site: ExprSite
-    expressions: tuple[ParsedExpression, ...] = ()
     error: ExpressionSyntaxError | None = None
     unterminated: int | None = None
     braces_in_bare: int | None = None
@@ -87,13 +79,14 @@ def analyze(workflow: Workflow) -> Analysis:
 
 
 Reads = tuple[tuple[str, int, int], ...]
+#: texts longer than this are parsed every time (their shapes would rarely repeat).
+_MAX_SHAPE_TEXT = 2_000
 
 
 @record
 class _Compiled:
-    """One parsed expression text and what it reads (offsets relative to the text)."""
+    """What one expression text reads and calls (offsets relative to the text)."""
 
-    expr: e.Expr
     node_refs: Reads
     calls: Reads
     secrets: Reads
@@ -106,6 +99,7 @@ class _Compiler:
     def __init__(self, node_ids: frozenset[str]) -> None:
         self.node_ids = node_ids
         self._cache: dict[str, _Compiled | ExpressionSyntaxError] = {}
+        self._shapes: dict[tuple[str, ...], ShapeRoles] = {}
 
     def compile(self, text: str) -> _Compiled | ExpressionSyntaxError:
         """The parsed form of one expression text, or its syntax error."""
@@ -115,18 +109,25 @@ class _Compiler:
         return found
 
     def _compile(self, text: str) -> _Compiled | ExpressionSyntaxError:
+        tokens = tokenize(text, self.node_ids)
+        shape = shape_of(tokens) if len(text) <= _MAX_SHAPE_TEXT else None
+        roles = self._shapes.get(shape) if shape is not None else None
+        if roles is not None:
+            # A known shape: the tokens say what is read, no parse needed.
+            node_refs, calls, secrets, config_keys = roles.reads(tokens, self.node_ids)
+            return _Compiled(
+                node_refs=node_refs,
+                calls=calls,
+                secrets=secrets,
+                config_keys=config_keys,
+            )
         try:
             expr = parse_expression(text, node_ids=self.node_ids)
         except ExpressionSyntaxError as exc:
             return exc
-        refs = collect_references(expr, self.node_ids)
-        return _Compiled(
-            expr=expr,
-            node_refs=tuple((r.id, r.start, r.end) for r in refs.nodes),
-            calls=tuple((c.name, c.start, c.end) for c in refs.calls),
-            secrets=tuple(_keys_read(expr, "$secrets")) if "$secrets" in text else (),
-            config_keys=tuple(_keys_read(expr, "$config")) if "$config" in text else (),
-        )
+        if shape is not None:
+            self._shapes[shape] = roles_of(expr, tokens)
+        return _read(expr, text, self.node_ids)
 
     def facts(self, node: Node, site: ExprSite) -> SiteFacts | None:
         """Parse one site: a bare expression, or each ``{{ }}`` of a template.
@@ -161,7 +162,6 @@ class _Compiler:
         pieces: list[tuple[str, int]],
         unterminated: int | None,
     ) -> SiteFacts:
-        parsed: list[ParsedExpression] = []
         error: ExpressionSyntaxError | None = None
         refs: list[tuple[str, int, int]] = []
         calls: list[tuple[str, int, int]] = []
@@ -178,7 +178,6 @@ class _Compiler:
                         end=compiled.end + at,
                     )
                 continue
-            parsed.append(ParsedExpression(expr=compiled.expr, offset=at))
             for found, into in (
                 (compiled.node_refs, refs),
                 (compiled.calls, calls),
@@ -196,7 +195,6 @@ class _Compiler:
         return SiteFacts(
             node=node,
             site=site,
-            expressions=tuple(parsed),
             error=error,
             unterminated=unterminated,
             node_refs=tuple(refs),
@@ -204,6 +202,25 @@ class _Compiler:
             secrets=tuple(secrets),
             config_keys=tuple(config_keys),
         )
+
+
+def _read(expr: e.Expr, text: str, node_ids: frozenset[str]) -> _Compiled:
+    """What a parsed expression reads and calls, each list in source order."""
+    refs = collect_references(expr, node_ids)
+    secrets = _keys_read(expr, "$secrets") if "$secrets" in text else ()
+    config = _keys_read(expr, "$config") if "$config" in text else ()
+    return _Compiled(
+        node_refs=tuple(
+            sorted(((r.id, r.start, r.end) for r in refs.nodes), key=_start)
+        ),
+        calls=tuple(sorted(((c.name, c.start, c.end) for c in refs.calls), key=_start)),
+        secrets=tuple(sorted(secrets, key=_start)),
+        config_keys=tuple(sorted(config, key=_start)),
+    )
+
+
+def _start(read: tuple[str, int, int]) -> int:
+    return read[1]
 
 
 def _keys_read(expr: e.Expr, container: str) -> Iterator[tuple[str, int, int]]:

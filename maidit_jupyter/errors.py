@@ -16,6 +16,9 @@ runs. The tree::
         │   └── UndefinedFunctionError no such function (EXPR_UNDEFINED_FUNCTION)
         ├── SandboxViolation           a blocked name such as __proto__ (EXPR_BLOCKED_ACCESS)
         └── ExpressionLimitError       a size or step limit (EXPR_LIMIT_EXCEEDED)
+    NodeRuntimeError                   a runtime could not do its work; carries .code, .retryable
+    PersistenceError                   a checkpoint could not be written, read or locked
+    └── LockedError                    another process owns the run
 
 Codes keep the original engine's strings (``PARSE_YAML_INVALID``, ...), so outputs stay
 comparable with it; codes we added are marked in :class:`ErrorCode`.
@@ -37,7 +40,10 @@ __all__ = [
     "ExpressionLimitError",
     "ExpressionSyntaxError",
     "ExpressionTypeError",
+    "LockedError",
     "MaiditError",
+    "NodeRuntimeError",
+    "PersistenceError",
     "Reporter",
     "SandboxViolation",
     "Severity",
@@ -296,3 +302,26 @@ class ExpressionLimitError(ExpressionError):
     """An evaluation would exceed a size limit or its step budget."""
 
     code = ErrorCode.EXPR_LIMIT_EXCEEDED
+
+
+class NodeRuntimeError(MaiditError):
+    """A runtime could not do its work: a file is missing, a path escapes, a format is bad.
+
+    :ivar code: a stable code such as ``RUNTIME_PATH_TRAVERSAL``, ``ENOENT`` or
+        ``PARSE_ERROR`` (the original engine's codes where it had them).
+    :ivar retryable: whether trying again may succeed (timeouts, HTTP 429/5xx).
+    """
+
+    def __init__(self, message: str, *, code: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.retryable = retryable
+
+
+class PersistenceError(MaiditError):
+    """A checkpoint or state file could not be written, read or locked."""
+
+
+class LockedError(PersistenceError):
+    """Another live process owns the run's checkpoint (its lock is held)."""

@@ -12,6 +12,10 @@ ENGINE = [
     "maidit_jupyter.parsing.parser",
     "maidit_jupyter.planning.plan",
     "maidit_jupyter.validation.validator",
+    "maidit_jupyter.expressions.evaluator",
+    "maidit_jupyter.expressions.compiled",
+    "maidit_jupyter.execution.state",
+    "maidit_jupyter.reporting.markdown",
 ]
 
 

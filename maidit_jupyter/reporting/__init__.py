@@ -1,0 +1,3 @@
+"""Rendering runs for people: the markdown execution log."""
+
+from __future__ import annotations

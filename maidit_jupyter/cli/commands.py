@@ -9,12 +9,13 @@ from typing import Any, TextIO
 
 from maidit_jupyter.errors import Diagnostic, ErrorCode
 from maidit_jupyter.parsing.parser import read_document
-from maidit_jupyter.planning.plan import ExecutionPlan
+from maidit_jupyter.planning.plan import ExecutionPlan, build_graph
 from maidit_jupyter.source import LineIndex
+from maidit_jupyter.syntax.nodes import Node
 from maidit_jupyter.syntax.to_json import workflow_to_json
 from maidit_jupyter.validation.validator import CheckedDocument, check_document
 
-__all__ = ["parse", "plan", "validate"]
+__all__ = ["inspect", "parse", "plan", "validate"]
 
 _RULE = "─" * 40
 
@@ -194,3 +195,107 @@ def parse(args: argparse.Namespace, out: TextIO) -> int:
         + "\n"
     )
     return 0
+
+
+def inspect(args: argparse.Namespace, out: TextIO) -> int:
+    """``maidit inspect FILE [--deps] [--schema] [--format text|json]``.
+
+    Exits 1 when the flow has errors (the original exited 0), and lists warnings too.
+    """
+    checked = _load(args.file)
+    if isinstance(checked, Diagnostic) or checked.workflow is None:
+        return _print_invalid(args.file, checked)
+    workflow = checked.workflow
+    front = workflow.frontmatter
+    graph = build_graph(workflow)
+    report = checked.report
+    if args.format == "json":
+        data: dict[str, Any] = {
+            "metadata": {
+                "name": front.name,
+                "version": front.version,
+                "description": front.description,
+                "trigger": dict(front.trigger) if front.trigger else None,
+            },
+            "nodes": [
+                {"id": node.id, "type": node.label, "input": _input_text(node)}
+                for node in workflow.nodes
+            ],
+            "valid": report.valid,
+            "errors": [d.to_json() for d in report.errors],
+            "warnings": [d.to_json() for d in report.warnings],
+        }
+        if args.deps:
+            data["dependencies"] = {
+                node_id: sorted({d.on for d in deps})
+                for node_id, deps in graph.edges.items()
+            }
+        if args.schema:
+            data["configSchema"] = {
+                name: {
+                    "type": spec.type,
+                    "default": spec.default,
+                    "required": spec.required,
+                    "description": spec.description,
+                    "enum": list(spec.enum) if spec.enum is not None else None,
+                }
+                for name, spec in front.config.items()
+            }
+            data["secrets"] = list(front.secrets)
+        out.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        return 0 if report.valid else 1
+    lines = [
+        "Workflow Inspection",
+        "─" * 50,
+        "",
+        f"Name: {front.name}",
+        f"Version: {front.version}",
+    ]
+    if front.description:
+        lines.append(f"Description: {front.description}")
+    if front.trigger:
+        lines.append(f"Trigger: {front.trigger.get('type')}")
+    lines += ["", f"Nodes: {len(workflow.nodes)}"]
+    for node in workflow.nodes:
+        source = _input_text(node)
+        lines.append(
+            f"  • {node.id} ({node.label})" + (f" ← {source}" if source else "")
+        )
+    if args.deps:
+        lines += ["", "Dependencies:"]
+        for node_id in graph.order:
+            deps = sorted({d.on for d in graph.edges.get(node_id, ())})
+            lines.append(
+                f"  {node_id} ← {', '.join(deps)}" if deps else f"  {node_id} (no deps)"
+            )
+        for target, routers in graph.routed.items():
+            lines.append(f"  {target} runs when routed from {', '.join(routers)}")
+    if args.schema:
+        lines += ["", "Config Schema:"]
+        for name, spec in front.config.items():
+            mark = "*" if spec.required else ""
+            default = (
+                f" (default: {json.dumps(spec.default, default=str)})"
+                if spec.has_default
+                else ""
+            )
+            lines.append(f"  {mark}{name}: {spec.type}{default}")
+            if spec.description:
+                lines.append(f"      {spec.description}")
+        lines.append("")
+        lines.append("Secrets: " + (", ".join(front.secrets) or "none"))
+    lines.append("")
+    if report.valid:
+        note = f" with {len(report.warnings)} warning(s)" if report.warnings else ""
+        lines.append(f"✓ Validation passed{note}")
+    else:
+        lines.append(f"Validation Issues: {len(report.errors)} error(s)")
+    for diagnostic in report.diagnostics:
+        mark = "✗" if diagnostic.is_error else "!"
+        lines.append(f"  {mark} line {diagnostic.line}: {diagnostic.message}")
+    out.write("\n".join(lines) + "\n")
+    return 0 if report.valid else 1
+
+
+def _input_text(node: Node) -> str | None:
+    return str(node.input.text).strip() if node.input is not None else None

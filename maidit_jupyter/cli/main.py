@@ -26,6 +26,7 @@ examples:
   maidit validate --format json --strict report.flow.md
   cat report.flow.md | maidit validate -
   maidit plan report.flow.md
+  maidit inspect --deps --schema report.flow.md
   maidit parse report.flow.md > ast.json
 
 exit codes: 0 success, 1 invalid document, 2 usage error
@@ -75,6 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("file", metavar="FILE")
     plan.add_argument("-f", "--format", choices=("text", "json"), default="text")
     plan.set_defaults(handler=commands.plan)
+
+    inspect = sub.add_parser(
+        "inspect",
+        help="describe a flow: metadata, nodes, dependencies, config schema",
+        description="Describe a flow: its metadata and top-level nodes, and optionally "
+        "what each node waits for (--deps) and its config fields and secrets (--schema). "
+        "Exits 1 when the flow has errors.",
+    )
+    inspect.add_argument("file", metavar="FILE")
+    inspect.add_argument("--deps", action="store_true", help="show dependencies")
+    inspect.add_argument(
+        "--schema", action="store_true", help="show config fields and secrets"
+    )
+    inspect.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    inspect.set_defaults(handler=commands.inspect)
 
     parse = sub.add_parser(
         "parse",

@@ -163,3 +163,39 @@ def test_plan_shows_warnings_on_stderr(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 0
     assert "Wave 0 (1 node):" in out
     assert "warning[VALID_MISSING_REQUIRED_FIELD]" in err
+
+
+def test_inspect_shows_nodes_dependencies_and_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """inspect lists nodes, dependencies (template references too), config and secrets."""
+    code, out, _ = run(
+        capsys,
+        "inspect",
+        "--deps",
+        "--schema",
+        str(ROOT / "examples" / "grades.flow.md"),
+    )
+    assert code == 0
+    assert "  • passing (transform:filter) ← scores" in out
+    assert "  summary ← graded, scores" in out
+    assert "  pass_mark: number (default: 50)" in out
+    assert out.rstrip().endswith("✓ Validation passed")
+
+
+def test_inspect_json_and_invalid_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    """inspect --format json carries validation; an invalid flow exits 1."""
+    code, out, _ = run(
+        capsys,
+        "inspect",
+        "--format",
+        "json",
+        "--deps",
+        str(INVALID / "undefined_input.flow.md"),
+    )
+    assert code == 1
+    data = json.loads(out)
+    assert data["valid"] is False
+    assert data["errors"][0]["code"] == "VALID_UNDEFINED_NODE_REF"
+    assert data["dependencies"]["m"] == []
+    assert [node["id"] for node in data["nodes"]] == ["scores", "m"]

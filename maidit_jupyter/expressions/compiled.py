@@ -23,11 +23,7 @@ from maidit_jupyter.expressions.evaluator import Evaluator
 from maidit_jupyter.expressions.nodes import Expr
 from maidit_jupyter.expressions.parser import parse_expression
 from maidit_jupyter.expressions.scope import Scope
-from maidit_jupyter.expressions.template import (
-    ExprSegment,
-    is_single_expression,
-    segment_template,
-)
+from maidit_jupyter.expressions.template import TextSegment, parse_template
 from maidit_jupyter.expressions.values import Value, to_display
 
 __all__ = ["CompiledExpression", "CompiledTemplate", "ExpressionCompiler"]
@@ -139,20 +135,20 @@ class ExpressionCompiler:
         return found
 
     def _compile_template(self, text: str) -> CompiledTemplate:
-        segments = segment_template(text) if "{{" in text else ()
-        if not segments:
+        if "{{" not in text:
             return CompiledTemplate(text, (text,) if text else (), False)
+        parsed = parse_template(text, node_ids=self.node_ids)
         parts: list[str | _Part] = []
-        for segment in segments:
-            if not isinstance(segment, ExprSegment):
-                parts.append(segment.text)
+        for part in parsed.segments:
+            if isinstance(part, TextSegment):
+                parts.append(part.text)
                 continue
-            try:
-                compiled = self.expression(segment.source)
-            except ExpressionError as exc:
-                exc.expression = text
-                exc.start += segment.source_start
-                exc.end += segment.source_start
-                raise
-            parts.append(_Part(compiled, segment.source_start))
-        return CompiledTemplate(text, tuple(parts), is_single_expression(segments))
+            source = part.segment.source
+            compiled = self._expressions.get(source)
+            if compiled is None:
+                compiled = CompiledExpression(
+                    source, part.expr, compile_code(part.expr, source)
+                )
+                self._expressions[source] = compiled
+            parts.append(_Part(compiled, part.segment.source_start))
+        return CompiledTemplate(text, tuple(parts), parsed.single_expression)

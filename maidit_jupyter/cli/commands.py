@@ -20,7 +20,7 @@ __all__ = ["inspect", "parse", "plan", "validate"]
 _RULE = "─" * 40
 
 
-def _load(path: str) -> CheckedDocument | Diagnostic:
+def load_checked(path: str) -> CheckedDocument | Diagnostic:
     """Read and check one file (``-`` is standard input), or say why it cannot be read."""
     try:
         text = sys.stdin.read() if path == "-" else read_document(path)
@@ -78,7 +78,7 @@ def _file_json(path: str, checked: CheckedDocument | Diagnostic) -> dict[str, An
 
 def validate(args: argparse.Namespace, out: TextIO) -> int:
     """``maidit validate FILE... [--format text|json] [--strict]``."""
-    results = [(path, _load(path)) for path in args.files]
+    results = [(path, load_checked(path)) for path in args.files]
     ok = all(
         not isinstance(checked, Diagnostic)
         and checked.report.valid
@@ -123,7 +123,7 @@ def validate(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if ok else 1
 
 
-def _print_invalid(path: str, checked: CheckedDocument | Diagnostic) -> int:
+def print_invalid(path: str, checked: CheckedDocument | Diagnostic) -> int:
     """Print why a document cannot be planned or printed (on stderr: stdout is data)."""
     err = sys.stderr
     if isinstance(checked, Diagnostic):
@@ -136,12 +136,12 @@ def _print_invalid(path: str, checked: CheckedDocument | Diagnostic) -> int:
 
 def plan(args: argparse.Namespace, out: TextIO) -> int:
     """``maidit plan FILE [--format text|json]``: the dry-run view."""
-    checked = _load(args.file)
+    checked = load_checked(args.file)
     if isinstance(checked, Diagnostic) or checked.plan is None:
         if args.format == "json":
             out.write(json.dumps(_file_json(args.file, checked), indent=2) + "\n")
             return 1
-        return _print_invalid(args.file, checked)
+        return print_invalid(args.file, checked)
     execution_plan = checked.plan
     if args.format == "json":
         data = execution_plan.to_json()
@@ -185,11 +185,11 @@ def format_plan(execution_plan: ExecutionPlan) -> str:
 
 def parse(args: argparse.Namespace, out: TextIO) -> int:
     """``maidit parse FILE``: the syntax tree as JSON."""
-    checked = _load(args.file)
+    checked = load_checked(args.file)
     if isinstance(checked, Diagnostic) or checked.workflow is None:
-        return _print_invalid(args.file, checked)
+        return print_invalid(args.file, checked)
     if not checked.report.valid and not args.no_validate:
-        return _print_invalid(args.file, checked)
+        return print_invalid(args.file, checked)
     out.write(
         json.dumps(workflow_to_json(checked.workflow), indent=2, ensure_ascii=False)
         + "\n"
@@ -202,9 +202,9 @@ def inspect(args: argparse.Namespace, out: TextIO) -> int:
 
     Exits 1 when the flow has errors (the original exited 0), and lists warnings too.
     """
-    checked = _load(args.file)
+    checked = load_checked(args.file)
     if isinstance(checked, Diagnostic) or checked.workflow is None:
-        return _print_invalid(args.file, checked)
+        return print_invalid(args.file, checked)
     workflow = checked.workflow
     front = workflow.frontmatter
     graph = build_graph(workflow)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from maidit_jupyter import __version__
-from maidit_jupyter.cli import commands
+from maidit_jupyter.cli import commands, run
 
 __all__ = ["build_parser", "main"]
 
@@ -26,6 +26,7 @@ examples:
   maidit validate --format json --strict report.flow.md
   cat report.flow.md | maidit validate -
   maidit plan report.flow.md
+  maidit run report.flow.md --config limit=10 --format json
   maidit inspect --deps --schema report.flow.md
   maidit parse report.flow.md > ast.json
 
@@ -76,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("file", metavar="FILE")
     plan.add_argument("-f", "--format", choices=("text", "json"), default="text")
     plan.set_defaults(handler=commands.plan)
+
+    run.add_parser(sub)
 
     inspect = sub.add_parser(
         "inspect",

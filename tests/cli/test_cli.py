@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -199,3 +200,54 @@ def test_inspect_json_and_invalid_exit_code(capsys: pytest.CaptureFixture[str]) 
     assert data["errors"][0]["code"] == "VALID_UNDEFINED_NODE_REF"
     assert data["dependencies"]["m"] == []
     assert [node["id"] for node in data["nodes"]] == ["scores", "m"]
+
+
+def copy_examples(tmp_path: Path) -> Path:
+    target = tmp_path / "examples"
+    shutil.copytree(ROOT / "examples", target)
+    return target
+
+
+def test_run_prints_the_json_report_and_appends_the_log(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``maidit run --format json`` runs the flow, prints the report, writes the log."""
+    base = copy_examples(tmp_path)
+    flow_path = base / "grades.flow.md"
+    before = flow_path.read_text()
+    code, out, _ = run(
+        capsys, "run", str(flow_path), "--format", "json", "-c", "pass_mark=80"
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert report["status"] == "completed"
+    assert report["plan"] == [["scores"], ["passing"], ["graded"], ["summary", "save"]]
+    assert report["nodes"]["summary"]["output"] == "2 of 5 passed; best: Ada"
+    after = flow_path.read_text()
+    assert after.startswith(before.rstrip())
+    assert "## Execution Log" in after
+    code, _, _ = run(capsys, "run", str(flow_path), "--no-log")
+    assert code == 0
+    assert flow_path.read_text() == after
+    assert (base / "out" / "graded.csv").exists()
+
+
+def test_run_refuses_bad_inputs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Wrong config types, unknown keys and bad usage are refused before running."""
+    base = copy_examples(tmp_path)
+    flow_path = str(base / "grades.flow.md")
+    code, _, err = run(capsys, "run", flow_path, "-c", "pass_mark=high", "--no-log")
+    assert code == 1
+    assert (
+        "config 'pass_mark' must be a number, but --config pass_mark gives 'high'"
+        in err
+    )
+    assert run(capsys, "run", flow_path, "-c", "novalue", "--no-log")[0] == 2
+    assert run(capsys, "run", flow_path, "--input", "{bad", "--no-log")[0] == 2
+    code, out, _ = run(
+        capsys, "run", str(INVALID / "cycle_input.flow.md"), "--format", "json"
+    )
+    assert code == 1
+    assert json.loads(out)["status"] == "invalid"

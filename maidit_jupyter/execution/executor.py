@@ -1,0 +1,398 @@
+"""Run a planned workflow wave by wave on anyio.
+
+Each wave runs its nodes concurrently under a limit (``concurrency``, default 10). A
+node's attempt runs under its per-attempt timeout, is retried by its policy
+(:mod:`.retry`) and, when it still fails, hands over to its ``<on-error><fallback>`` node
+with ``$primaryError`` and ``$primaryInput``. Every failure becomes a ``failed``
+:class:`~.state.NodeResult`; the task group only ever sees cancellation.
+
+A failed node fails the run at the end of its wave, and every later node is recorded
+``skipped`` with the reason; with ``keep_going`` only the failed node's descendants are
+skipped. A run-level timeout cancels the running nodes (``skipped``, "cancelled").
+
+Nodes whose kind runs in a later issue (control flow, checkpoints, composition, HTTP,
+database, AI, python) fail with ``RUNTIME_UNSUPPORTED`` and a clear message.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from maidit_jupyter.errors import ExpressionError, MaiditError, NodeRuntimeError
+from maidit_jupyter.execution.retry import RetryPolicy, error_scope, is_retryable
+from maidit_jupyter.execution.state import (
+    NodeError,
+    NodeResult,
+    NodeStatus,
+    RunRecord,
+    RunStatus,
+)
+from maidit_jupyter.expressions.compiled import ExpressionCompiler
+from maidit_jupyter.expressions.evaluator import Evaluator
+from maidit_jupyter.expressions.scope import RootScope, Scope
+from maidit_jupyter.expressions.values import UNDEFINED, Value, truthy
+from maidit_jupyter.planning.plan import ExecutionPlan
+from maidit_jupyter.runtimes.base import NodeContext, SettingError
+from maidit_jupyter.runtimes.registry import RuntimeRegistry, runtime_key
+from maidit_jupyter.syntax.nodes import ConfiguredNode, Node, PhaseNode
+from maidit_jupyter.syntax.workflow import Workflow
+
+__all__ = ["RunOptions", "execute"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """How to run: inputs, limits, and where the flow lives.
+
+    :ivar base_dir: the directory file paths resolve against.
+    :ivar concurrency: nodes of one wave running at once.
+    :ivar keep_going: let independent nodes run after a failure.
+    :ivar timeout_ms: the whole run's deadline.
+    """
+
+    base_dir: Path
+    config: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    workflow_input: Value = UNDEFINED
+    concurrency: int = 10
+    keep_going: bool = False
+    timeout_ms: float | None = None
+    run_id: str | None = None
+    clock: Callable[[], float] = time.time
+    rng: random.Random | None = None
+
+
+async def execute(
+    workflow: Workflow,
+    plan: ExecutionPlan,
+    options: RunOptions,
+    *,
+    registry: RuntimeRegistry | None = None,
+) -> RunRecord:
+    """Run ``plan`` and return the record of the run."""
+    return await _Run(
+        workflow, plan, options, registry or RuntimeRegistry.default()
+    ).run()
+
+
+class _Run:
+    """The private, mutable state of one run (its owner is the executor)."""
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        plan: ExecutionPlan,
+        options: RunOptions,
+        registry: RuntimeRegistry,
+    ) -> None:
+        self.workflow = workflow
+        self.plan = plan
+        self.options = options
+        self.registry = registry
+        self.outputs: dict[str, Value] = {}
+        self.variables: dict[str, Value] = {}
+        self.results: dict[str, NodeResult] = {}
+        self.rng = options.rng or random.Random()  # noqa: S311 - backoff jitter, not crypto
+        self.evaluator = Evaluator(rng=self.rng)
+        self.compiler = ExpressionCompiler(frozenset(workflow.node_ids()))
+        self.root = RootScope(
+            outputs=self.outputs,
+            config=options.config,
+            secrets=options.secrets,
+            env=options.env,
+            workflow_input=options.workflow_input,
+            variables=self.variables,
+        )
+        self.nodes = {node.id: node for node in workflow.walk()}
+        self.limiter = anyio.CapacityLimiter(max(1, options.concurrency))
+        runtime = workflow.frontmatter.runtime
+        retry = runtime.get("retry")
+        self.default_retry = (
+            RetryPolicy.from_mapping(retry)
+            if isinstance(retry, Mapping)
+            else RetryPolicy()
+        )
+
+    async def run(self) -> RunRecord:
+        started = self.options.clock()
+        status = RunStatus.COMPLETED
+        error: NodeError | None = None
+        waves_run = 0
+        deadline = self.options.timeout_ms or self.workflow.frontmatter.runtime.get(
+            "timeout_ms"
+        )
+        with anyio.move_on_after(deadline / 1000.0 if deadline else None) as scope:
+            for index, wave in enumerate(self.plan.waves):
+                waves_run = index + 1
+                async with anyio.create_task_group() as group:
+                    for node_id in wave:
+                        group.start_soon(
+                            self.run_scheduled, self.plan.nodes[node_id], index
+                        )
+                failed = [
+                    r for r in self.results.values() if r.status is NodeStatus.FAILED
+                ]
+                if failed and not self.options.keep_going:
+                    status, error = RunStatus.FAILED, failed[0].error
+                    self.skip_rest(f"run failed at wave {index}")
+                    break
+        if scope.cancelled_caught:
+            status = RunStatus.FAILED
+            error = NodeError(
+                message=f"the run timed out after {deadline:g} ms",
+                code="RUNTIME_TIMEOUT",
+            )
+            self.skip_rest("cancelled: the run timed out")
+        elif status is RunStatus.COMPLETED and any(
+            r.status is NodeStatus.FAILED for r in self.results.values()
+        ):
+            status = RunStatus.FAILED
+            error = next(r.error for r in self.results.values() if r.error is not None)
+        return RunRecord(
+            run_id=self.options.run_id or uuid.uuid4().hex,
+            workflow=self.workflow.name,
+            status=status,
+            started_at=started,
+            finished_at=self.options.clock(),
+            waves_executed=waves_run,
+            results=dict(self.results),
+            error=error,
+        )
+
+    def skip_rest(self, reason: str) -> None:
+        """Record every scheduled node that has no result yet as skipped."""
+        for index, wave in enumerate(self.plan.waves):
+            for node_id in wave:
+                if node_id not in self.results:
+                    self.results[node_id] = NodeResult(
+                        node_id=node_id,
+                        status=NodeStatus.SKIPPED,
+                        reason=reason,
+                        wave=index,
+                    )
+
+    async def run_scheduled(self, node: Node, wave: int) -> None:
+        """Run a top-level node of a wave, unless an upstream node did not succeed."""
+        for dependency in self.plan.graph.edges.get(node.id, ()):
+            upstream = self.results.get(dependency.on)
+            if upstream is not None and upstream.status is not NodeStatus.SUCCESS:
+                self.results[node.id] = NodeResult(
+                    node_id=node.id,
+                    status=NodeStatus.SKIPPED,
+                    reason=f"upstream {dependency.on!r} {upstream.status}",
+                    wave=wave,
+                )
+                return
+        async with self.limiter:
+            await self.run_node(node, wave)
+
+    def node_input(self, node: Node) -> Value:
+        """The input of a node: its ``input=`` reference(s), else the workflow input."""
+        if node.input is None:
+            return self.options.workflow_input
+        values: dict[str, Value] = {}
+        for ref in node.input.refs:
+            value = self.outputs.get(ref.node, UNDEFINED)
+            for part in ref.path:
+                value = (
+                    value.get(part, UNDEFINED)
+                    if isinstance(value, Mapping)
+                    else UNDEFINED
+                )
+            values[ref.node] = value
+        if node.input.is_multi:
+            return values
+        return next(iter(values.values()))
+
+    async def run_node(
+        self, node: Node, wave: int, extra: Mapping[str, Value] | None = None
+    ) -> NodeResult:
+        """Run one node with retries and fallback; record and return its result."""
+        node_input = self.node_input(node)
+        scope = self.root.child(input=node_input, **dict(extra or {}))
+        started = self.options.clock()
+        policy = self.policy(node)
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                output = await self.attempt(node, node_input, scope)
+            except anyio.get_cancelled_exc_class():
+                self.results[node.id] = NodeResult(
+                    node_id=node.id,
+                    status=NodeStatus.SKIPPED,
+                    reason="cancelled",
+                    wave=wave,
+                    attempts=attempts,
+                    started_at=started,
+                    finished_at=self.options.clock(),
+                )
+                raise
+            except Exception as exc:  # noqa: BLE001 - every node failure becomes its result
+                if (
+                    attempts <= policy.max_retries
+                    and is_retryable(exc)
+                    and self.wants_retry(policy, exc, scope)
+                ):
+                    await anyio.sleep(policy.delay_ms(attempts, self.rng) / 1000.0)
+                    continue
+                return await self.failed(node, wave, exc, attempts, started, node_input)
+            result = NodeResult(
+                node_id=node.id,
+                status=NodeStatus.SUCCESS,
+                output=output,
+                wave=wave,
+                attempts=attempts,
+                started_at=started,
+                finished_at=self.options.clock(),
+            )
+            self.outputs[node.id] = output
+            self.results[node.id] = result
+            return result
+
+    async def attempt(self, node: Node, node_input: Value, scope: Scope) -> Value:
+        """One attempt, under the node's per-attempt timeout."""
+        timeout = node.timeout_ms
+        if timeout is None and isinstance(node, ConfiguredNode):
+            configured = node.config.get("timeout")
+            timeout = configured if isinstance(configured, int | float) else None
+        try:
+            with anyio.fail_after(timeout / 1000.0 if timeout else None):
+                return await self.dispatch(node, node_input, scope)
+        except TimeoutError:
+            raise NodeRuntimeError(
+                f"node {node.id!r} timed out after {timeout:g} ms",
+                code="RUNTIME_TIMEOUT",
+                retryable=True,
+            ) from None
+
+    async def dispatch(self, node: Node, node_input: Value, scope: Scope) -> Value:
+        """Hand the node to its runtime (or run a phase's body in order)."""
+        if isinstance(node, PhaseNode):
+            output: Value = node_input
+            for child in node.body:
+                result = await self.run_node(child, self.results_wave(node))
+                if result.status is not NodeStatus.SUCCESS:
+                    assert result.error is not None
+                    raise NodeRuntimeError(
+                        f"{child.id!r} failed: {result.error.message}",
+                        code=result.error.code,
+                    )
+                output = result.output
+            return output
+        runtime = self.registry.get(node)
+        if runtime is None:
+            raise NodeRuntimeError(
+                f"{runtime_key(node)} nodes cannot run yet in this version",
+                code="RUNTIME_UNSUPPORTED",
+            )
+        ctx = NodeContext(
+            node=node,
+            input=node_input,
+            scope=scope,
+            evaluator=self.evaluator,
+            compiler=self.compiler,
+            base_dir=self.options.base_dir,
+            variables=self.variables,
+        )
+        return await runtime.run(ctx)
+
+    def results_wave(self, node: Node) -> int:
+        """The wave a node's children are recorded in (its owner's wave)."""
+        owners = self.plan.graph.owners.get(node.id, ())
+        for index, wave in enumerate(self.plan.waves):
+            if any(owner in wave for owner in owners):
+                return index
+        return 0
+
+    def policy(self, node: Node) -> RetryPolicy:
+        """The node's retry policy: ``<on-error><retry>``, a ``retry`` block, the default."""
+        if node.on_error is not None and node.on_error.retry is not None:
+            return RetryPolicy.from_spec(node.on_error.retry)
+        if isinstance(node, ConfiguredNode) and isinstance(
+            node.config.get("retry"), Mapping
+        ):
+            block = node.config["retry"]
+            assert isinstance(block, Mapping)
+            return RetryPolicy.from_mapping(block)
+        return self.default_retry
+
+    def wants_retry(
+        self, policy: RetryPolicy, error: BaseException, scope: Scope
+    ) -> bool:
+        """Whether the policy's ``when`` condition holds for ``$error`` (true without one)."""
+        if policy.when is None:
+            return True
+        try:
+            expression = self.compiler.expression(policy.when)
+            return truthy(
+                expression.evaluate(
+                    scope.child(**{"$error": error_scope(error)}), self.evaluator
+                )
+            )
+        except ExpressionError:
+            return False
+
+    async def failed(
+        self,
+        node: Node,
+        wave: int,
+        exc: Exception,
+        attempts: int,
+        started: float,
+        node_input: Value,
+    ) -> NodeResult:
+        """Record a failure, or the output of the fallback node when one succeeds."""
+        error = _node_error(exc)
+        fallback_id = node.on_error.fallback if node.on_error is not None else None
+        fallback = self.nodes.get(fallback_id) if fallback_id else None
+        if fallback is not None:
+            extra = {"$primaryError": error.message, "$primaryInput": node_input}
+            rescue = await self.run_node(fallback, wave, extra)
+            if rescue.status is NodeStatus.SUCCESS:
+                result = NodeResult(
+                    node_id=node.id,
+                    status=NodeStatus.SUCCESS,
+                    output=rescue.output,
+                    wave=wave,
+                    attempts=attempts,
+                    started_at=started,
+                    finished_at=self.options.clock(),
+                    reason=f"fallback {fallback.id!r} after: {error.message}",
+                )
+                self.outputs[node.id] = rescue.output
+                self.results[node.id] = result
+                return result
+        result = NodeResult(
+            node_id=node.id,
+            status=NodeStatus.FAILED,
+            error=error,
+            wave=wave,
+            attempts=attempts,
+            started_at=started,
+            finished_at=self.options.clock(),
+        )
+        self.results[node.id] = result
+        return result
+
+
+def _node_error(exc: Exception) -> NodeError:
+    """The error a failed node records: a message and a code, never a traceback."""
+    if isinstance(exc, SettingError):
+        return NodeError(message=f"{exc.field}: {exc.message}", code=str(exc.code))
+    if isinstance(exc, ExpressionError):
+        return NodeError(message=exc.message, code=str(exc.code))
+    if isinstance(exc, NodeRuntimeError):
+        return NodeError(message=exc.message, code=exc.code)
+    if isinstance(exc, MaiditError):
+        return NodeError(message=str(exc), code=type(exc).__name__)
+    return NodeError(message=f"{type(exc).__name__}: {exc}", code="INTERNAL_ERROR")

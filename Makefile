@@ -27,6 +27,8 @@ test: lint typecheck unit
 demo: $(STAMP)
 	$(BIN)/maidit validate examples/*.flow.md
 	$(BIN)/maidit plan examples/grades.flow.md
+	$(BIN)/maidit run examples/grades.flow.md --no-log
+	cat examples/out/graded.csv
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_frontend.py

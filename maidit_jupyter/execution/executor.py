@@ -101,6 +101,8 @@ class _Run:
         self.outputs: dict[str, Value] = {}
         self.variables: dict[str, Value] = {}
         self.results: dict[str, NodeResult] = {}
+        #: failed results in the order they failed (kept so no wave rescans results).
+        self.failures: list[NodeResult] = []
         self.rng = options.rng or random.Random()  # noqa: S311 - backoff jitter, not crypto
         self.evaluator = Evaluator(rng=self.rng)
         self.compiler = ExpressionCompiler(frozenset(workflow.node_ids()))
@@ -138,11 +140,8 @@ class _Run:
                         group.start_soon(
                             self.run_scheduled, self.plan.nodes[node_id], index
                         )
-                failed = [
-                    r for r in self.results.values() if r.status is NodeStatus.FAILED
-                ]
-                if failed and not self.options.keep_going:
-                    status, error = RunStatus.FAILED, failed[0].error
+                if self.failures and not self.options.keep_going:
+                    status, error = RunStatus.FAILED, self.failures[0].error
                     self.skip_rest(f"run failed at wave {index}")
                     break
         if scope.cancelled_caught:
@@ -152,11 +151,8 @@ class _Run:
                 code="RUNTIME_TIMEOUT",
             )
             self.skip_rest("cancelled: the run timed out")
-        elif status is RunStatus.COMPLETED and any(
-            r.status is NodeStatus.FAILED for r in self.results.values()
-        ):
-            status = RunStatus.FAILED
-            error = next(r.error for r in self.results.values() if r.error is not None)
+        elif status is RunStatus.COMPLETED and self.failures:
+            status, error = RunStatus.FAILED, self.failures[0].error
         return RunRecord(
             run_id=self.options.run_id or uuid.uuid4().hex,
             workflow=self.workflow.name,
@@ -382,6 +378,7 @@ class _Run:
             finished_at=self.options.clock(),
         )
         self.results[node.id] = result
+        self.failures.append(result)
         return result
 
 

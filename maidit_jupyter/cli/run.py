@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,6 +33,7 @@ from maidit_jupyter.expressions.values import to_json
 from maidit_jupyter.parsing.parser import read_document
 from maidit_jupyter.persistence.durable import write_atomic
 from maidit_jupyter.planning.analysis import analyze
+from maidit_jupyter.planning.plan import ExecutionPlan
 from maidit_jupyter.reporting.markdown import (
     append_execution_log,
     format_execution_log,
@@ -145,7 +147,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         keep_going=args.keep_going,
         timeout_ms=timeout,
     )
-    record: RunRecord = anyio.run(execute, workflow, plan, options)
+    record: RunRecord = anyio.run(_run_until_signalled, workflow, plan, options)
     secret_values = list(secrets.values())
     log = format_execution_log(record, secrets=secret_values)
     if not args.no_log:
@@ -162,6 +164,26 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(_summary(record, secret_values) + "\n")
     return 0 if record.status is RunStatus.COMPLETED else 1
+
+
+async def _run_until_signalled(
+    workflow: Workflow, plan: ExecutionPlan, options: RunOptions
+) -> RunRecord:
+    """Run; Ctrl-C or SIGTERM cancels the run cleanly (the log is still written)."""
+    cancel = anyio.Event()
+
+    async def on_signal() -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                print("\ncancelling the run...", file=sys.stderr)
+                cancel.set()
+                return
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(on_signal)
+        record = await execute(workflow, plan, options, cancel=cancel)
+        group.cancel_scope.cancel()
+    return record
 
 
 def _write_log(path: Path, workflow: Workflow, log: str) -> None:

@@ -77,11 +77,16 @@ async def execute(
     options: RunOptions,
     *,
     registry: RuntimeRegistry | None = None,
+    cancel: anyio.Event | None = None,
 ) -> RunRecord:
-    """Run ``plan`` and return the record of the run."""
-    return await _Run(
-        workflow, plan, options, registry or RuntimeRegistry.default()
-    ).run()
+    """Run ``plan`` and return the record of the run.
+
+    Setting ``cancel`` (a Cancel button, Ctrl-C, SIGTERM) stops the running nodes; they
+    and every node that did not run are recorded ``skipped`` with reason "cancelled",
+    and the run ends ``cancelled``.
+    """
+    runner = _Run(workflow, plan, options, registry or RuntimeRegistry.default())
+    return await runner.run(cancel)
 
 
 class _Run:
@@ -124,27 +129,43 @@ class _Run:
             else RetryPolicy()
         )
 
-    async def run(self) -> RunRecord:
+    async def run(self, cancel: anyio.Event | None = None) -> RunRecord:
         started = self.options.clock()
         status = RunStatus.COMPLETED
         error: NodeError | None = None
         waves_run = 0
+        cancelled = False
         deadline = self.options.timeout_ms or self.workflow.frontmatter.runtime.get(
             "timeout_ms"
         )
+
+        async def watch(event: anyio.Event, scope: anyio.CancelScope) -> None:
+            nonlocal cancelled
+            await event.wait()
+            cancelled = True
+            scope.cancel()
+
         with anyio.move_on_after(deadline / 1000.0 if deadline else None) as scope:
-            for index, wave in enumerate(self.plan.waves):
-                waves_run = index + 1
-                async with anyio.create_task_group() as group:
-                    for node_id in wave:
-                        group.start_soon(
-                            self.run_scheduled, self.plan.nodes[node_id], index
-                        )
-                if self.failures and not self.options.keep_going:
-                    status, error = RunStatus.FAILED, self.failures[0].error
-                    self.skip_rest(f"run failed at wave {index}")
-                    break
-        if scope.cancelled_caught:
+            async with anyio.create_task_group() as outer:
+                if cancel is not None:
+                    outer.start_soon(watch, cancel, outer.cancel_scope)
+                for index, wave in enumerate(self.plan.waves):
+                    waves_run = index + 1
+                    async with anyio.create_task_group() as group:
+                        for node_id in wave:
+                            group.start_soon(
+                                self.run_scheduled, self.plan.nodes[node_id], index
+                            )
+                    if self.failures and not self.options.keep_going:
+                        status, error = RunStatus.FAILED, self.failures[0].error
+                        self.skip_rest(f"run failed at wave {index}")
+                        break
+                outer.cancel_scope.cancel()  # the run is over: stop the watcher
+        if cancelled:
+            status = RunStatus.CANCELLED
+            error = NodeError(message="the run was cancelled", code="CANCELLED")
+            self.skip_rest("cancelled")
+        elif scope.cancelled_caught:
             status = RunStatus.FAILED
             error = NodeError(
                 message=f"the run timed out after {deadline:g} ms",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -251,3 +253,29 @@ def test_run_refuses_bad_inputs(
     )
     assert code == 1
     assert json.loads(out)["status"] == "invalid"
+
+
+def test_sigint_cancels_the_run_and_still_writes_the_log(tmp_path: Path) -> None:
+    """Ctrl-C ends the run as cancelled, quickly, with the report and the log."""
+    flow_path = tmp_path / "slow.flow.md"
+    flow_path.write_text(
+        "---\nname: slow\nversion: 1.0.0\n---\n<workflow>\n"
+        '<delay id="wait" duration="30s"/>\n<delay id="after" duration="1ms" input="wait"/>\n'
+        "</workflow>\n"
+    )
+    script = Path(sys.executable).with_name("maidit")
+    process = subprocess.Popen(
+        [str(script), "run", str(flow_path), "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 1, err
+    report = json.loads(out)
+    assert report["status"] == "cancelled"
+    assert report["nodes"]["wait"]["reason"] == "cancelled"
+    assert report["nodes"]["after"]["status"] == "skipped"
+    assert "**Status:** cancelled" in flow_path.read_text()

@@ -234,3 +234,37 @@ def test_expression_errors_name_the_setting(tmp_path: Path) -> None:
     assert error is not None
     assert error.code == "EXPR_LIMIT_EXCEEDED"
     assert error.message.startswith("expression: ")
+
+
+def test_cancel_event_ends_the_run_as_cancelled(tmp_path: Path) -> None:
+    """Setting the cancel event stops running nodes; everything left is skipped."""
+    checked = check_document(
+        flow(
+            '<delay id="wait" duration="30s"/>\n<delay id="after" duration="1ms" input="wait"/>'
+        ),
+        path="t.flow.md",
+    )
+    workflow, plan = checked.workflow, checked.plan
+    assert workflow is not None
+    assert plan is not None
+
+    async def main() -> RunRecord:
+        cancel = anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: _set_later(cancel))
+            record = await execute(
+                workflow, plan, RunOptions(base_dir=tmp_path), cancel=cancel
+            )
+        return record
+
+    started = time.perf_counter()
+    record = anyio.run(main)
+    assert time.perf_counter() - started < 5
+    assert record.status is RunStatus.CANCELLED
+    assert record.results["wait"].reason == "cancelled"
+    assert record.results["after"].reason == "cancelled"
+
+
+async def _set_later(event: anyio.Event) -> None:
+    await anyio.sleep(0.1)
+    event.set()

@@ -21,6 +21,13 @@ import anyio
 from maidit_jupyter.cli.commands import load_checked, print_invalid
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import Diagnostic, PersistenceError
+from maidit_jupyter.execution.events import (
+    NodeFinished,
+    NodeRetrying,
+    Observer,
+    RunEvent,
+    WaveStarted,
+)
 from maidit_jupyter.execution.executor import RunOptions, execute
 from maidit_jupyter.execution.inputs import (
     RunInputError,
@@ -28,7 +35,7 @@ from maidit_jupyter.execution.inputs import (
     resolve_config,
     resolve_secrets,
 )
-from maidit_jupyter.execution.state import RunRecord, RunStatus
+from maidit_jupyter.execution.state import NodeStatus, RunRecord, RunStatus
 from maidit_jupyter.expressions.values import to_json
 from maidit_jupyter.parsing.parser import read_document
 from maidit_jupyter.persistence.durable import write_atomic
@@ -147,7 +154,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         keep_going=args.keep_going,
         timeout_ms=timeout,
     )
-    record: RunRecord = anyio.run(_run_until_signalled, workflow, plan, options)
+    observers: list[Observer] = []
+    if args.format == "text":
+        observers.append(_Progress(len(plan.waves), list(secrets.values())))
+    record: RunRecord = anyio.run(
+        _run_until_signalled, workflow, plan, options, observers
+    )
     secret_values = list(secrets.values())
     log = format_execution_log(record, secrets=secret_values)
     if not args.no_log:
@@ -166,8 +178,41 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if record.status is RunStatus.COMPLETED else 1
 
 
+class _Progress:
+    """Prints one line per wave and per finished node on stderr (text mode)."""
+
+    def __init__(self, waves: int, secrets: list[str]) -> None:
+        self.waves = waves
+        self.secrets = secrets
+
+    def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, WaveStarted):
+            print(
+                f"wave {event.index + 1}/{self.waves}: {', '.join(event.nodes)}",
+                file=sys.stderr,
+            )
+        elif isinstance(event, NodeRetrying):
+            message = redact(event.message, self.secrets)
+            print(
+                f"  ↻ {event.node_id}: {message} (retry {event.attempt} in {event.delay_ms:.0f} ms)",
+                file=sys.stderr,
+            )
+        elif isinstance(event, NodeFinished):
+            result = event.result
+            if result.status is NodeStatus.SUCCESS:
+                line = f"  ✓ {result.node_id} ({result.duration_ms:.0f} ms)"
+            elif result.status is NodeStatus.FAILED and result.error is not None:
+                line = f"  ✗ {result.node_id}: {redact(result.error.message, self.secrets)}"
+            else:
+                line = f"  - {result.node_id} skipped: {result.reason}"
+            print(line, file=sys.stderr)
+
+
 async def _run_until_signalled(
-    workflow: Workflow, plan: ExecutionPlan, options: RunOptions
+    workflow: Workflow,
+    plan: ExecutionPlan,
+    options: RunOptions,
+    observers: list[Observer],
 ) -> RunRecord:
     """Run; Ctrl-C or SIGTERM cancels the run cleanly (the log is still written)."""
     cancel = anyio.Event()
@@ -181,7 +226,9 @@ async def _run_until_signalled(
 
     async with anyio.create_task_group() as group:
         group.start_soon(on_signal)
-        record = await execute(workflow, plan, options, cancel=cancel)
+        record = await execute(
+            workflow, plan, options, cancel=cancel, observers=observers
+        )
         group.cancel_scope.cancel()
     return record
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,16 @@ from typing import Any
 import anyio
 
 from maidit_jupyter.errors import ExpressionError, MaiditError, NodeRuntimeError
+from maidit_jupyter.execution.events import (
+    NodeFinished,
+    NodeRetrying,
+    NodeStarted,
+    Observer,
+    RunEvent,
+    RunFinished,
+    RunStarted,
+    WaveStarted,
+)
 from maidit_jupyter.execution.retry import RetryPolicy, error_scope, is_retryable
 from maidit_jupyter.execution.state import (
     NodeError,
@@ -78,14 +88,18 @@ async def execute(
     *,
     registry: RuntimeRegistry | None = None,
     cancel: anyio.Event | None = None,
+    observers: Sequence[Observer] = (),
 ) -> RunRecord:
     """Run ``plan`` and return the record of the run.
+
+    ``observers`` receive the run's events (:mod:`.events`) as they happen.
 
     Setting ``cancel`` (a Cancel button, Ctrl-C, SIGTERM) stops the running nodes; they
     and every node that did not run are recorded ``skipped`` with reason "cancelled",
     and the run ends ``cancelled``.
     """
     runner = _Run(workflow, plan, options, registry or RuntimeRegistry.default())
+    runner.observers = list(observers)
     return await runner.run(cancel)
 
 
@@ -106,6 +120,8 @@ class _Run:
         self.outputs: dict[str, Value] = {}
         self.variables: dict[str, Value] = {}
         self.results: dict[str, NodeResult] = {}
+        self.observers: list[Observer] = []
+        self.run_id = options.run_id or uuid.uuid4().hex
         #: failed results in the order they failed (kept so no wave rescans results).
         self.failures: list[NodeResult] = []
         self.rng = options.rng or random.Random()  # noqa: S311 - backoff jitter, not crypto
@@ -145,12 +161,18 @@ class _Run:
             cancelled = True
             scope.cancel()
 
+        self.emit(
+            RunStarted(
+                run_id=self.run_id, workflow=self.workflow.name, waves=self.plan.waves
+            )
+        )
         with anyio.move_on_after(deadline / 1000.0 if deadline else None) as scope:
             async with anyio.create_task_group() as outer:
                 if cancel is not None:
                     outer.start_soon(watch, cancel, outer.cancel_scope)
                 for index, wave in enumerate(self.plan.waves):
                     waves_run = index + 1
+                    self.emit(WaveStarted(index=index, nodes=wave))
                     async with anyio.create_task_group() as group:
                         for node_id in wave:
                             group.start_soon(
@@ -174,8 +196,8 @@ class _Run:
             self.skip_rest("cancelled: the run timed out")
         elif status is RunStatus.COMPLETED and self.failures:
             status, error = RunStatus.FAILED, self.failures[0].error
-        return RunRecord(
-            run_id=self.options.run_id or uuid.uuid4().hex,
+        record = RunRecord(
+            run_id=self.run_id,
             workflow=self.workflow.name,
             status=status,
             started_at=started,
@@ -184,17 +206,35 @@ class _Run:
             results=dict(self.results),
             error=error,
         )
+        self.emit(RunFinished(record=record))
+        return record
+
+    def record(self, result: NodeResult) -> NodeResult:
+        """Store a node's final result and tell the observers."""
+        self.results[result.node_id] = result
+        self.emit(NodeFinished(result=result))
+        return result
+
+    def emit(self, event: RunEvent) -> None:
+        """Send ``event`` to every observer; one that raises is dropped."""
+        for observer in list(self.observers):
+            try:
+                observer(event)
+            except Exception:  # noqa: BLE001 - a broken display must not break the run
+                self.observers.remove(observer)
 
     def skip_rest(self, reason: str) -> None:
         """Record every scheduled node that has no result yet as skipped."""
         for index, wave in enumerate(self.plan.waves):
             for node_id in wave:
                 if node_id not in self.results:
-                    self.results[node_id] = NodeResult(
-                        node_id=node_id,
-                        status=NodeStatus.SKIPPED,
-                        reason=reason,
-                        wave=index,
+                    self.record(
+                        NodeResult(
+                            node_id=node_id,
+                            status=NodeStatus.SKIPPED,
+                            reason=reason,
+                            wave=index,
+                        )
                     )
 
     async def run_scheduled(self, node: Node, wave: int) -> None:
@@ -202,11 +242,13 @@ class _Run:
         for dependency in self.plan.graph.edges.get(node.id, ()):
             upstream = self.results.get(dependency.on)
             if upstream is not None and upstream.status is not NodeStatus.SUCCESS:
-                self.results[node.id] = NodeResult(
-                    node_id=node.id,
-                    status=NodeStatus.SKIPPED,
-                    reason=f"upstream {dependency.on!r} {upstream.status}",
-                    wave=wave,
+                self.record(
+                    NodeResult(
+                        node_id=node.id,
+                        status=NodeStatus.SKIPPED,
+                        reason=f"upstream {dependency.on!r} {upstream.status}",
+                        wave=wave,
+                    )
                 )
                 return
         async with self.limiter:
@@ -241,17 +283,21 @@ class _Run:
         attempts = 0
         while True:
             attempts += 1
+            if attempts == 1:
+                self.emit(NodeStarted(node_id=node.id, wave=wave))
             try:
                 output = await self.attempt(node, node_input, scope)
             except anyio.get_cancelled_exc_class():
-                self.results[node.id] = NodeResult(
-                    node_id=node.id,
-                    status=NodeStatus.SKIPPED,
-                    reason="cancelled",
-                    wave=wave,
-                    attempts=attempts,
-                    started_at=started,
-                    finished_at=self.options.clock(),
+                self.record(
+                    NodeResult(
+                        node_id=node.id,
+                        status=NodeStatus.SKIPPED,
+                        reason="cancelled",
+                        wave=wave,
+                        attempts=attempts,
+                        started_at=started,
+                        finished_at=self.options.clock(),
+                    )
                 )
                 raise
             except Exception as exc:  # noqa: BLE001 - every node failure becomes its result
@@ -260,7 +306,16 @@ class _Run:
                     and is_retryable(exc)
                     and self.wants_retry(policy, exc, scope)
                 ):
-                    await anyio.sleep(policy.delay_ms(attempts, self.rng) / 1000.0)
+                    delay = policy.delay_ms(attempts, self.rng)
+                    self.emit(
+                        NodeRetrying(
+                            node_id=node.id,
+                            attempt=attempts,
+                            delay_ms=delay,
+                            message=_node_error(exc).message,
+                        )
+                    )
+                    await anyio.sleep(delay / 1000.0)
                     continue
                 return await self.failed(node, wave, exc, attempts, started, node_input)
             result = NodeResult(
@@ -273,8 +328,7 @@ class _Run:
                 finished_at=self.options.clock(),
             )
             self.outputs[node.id] = output
-            self.results[node.id] = result
-            return result
+            return self.record(result)
 
     async def attempt(self, node: Node, node_input: Value, scope: Scope) -> Value:
         """One attempt, under the node's per-attempt timeout."""
@@ -387,8 +441,7 @@ class _Run:
                     reason=f"fallback {fallback.id!r} after: {error.message}",
                 )
                 self.outputs[node.id] = rescue.output
-                self.results[node.id] = result
-                return result
+                return self.record(result)
         result = NodeResult(
             node_id=node.id,
             status=NodeStatus.FAILED,
@@ -398,9 +451,8 @@ class _Run:
             started_at=started,
             finished_at=self.options.clock(),
         )
-        self.results[node.id] = result
         self.failures.append(result)
-        return result
+        return self.record(result)
 
 
 def _node_error(exc: Exception) -> NodeError:

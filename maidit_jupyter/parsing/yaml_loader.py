@@ -37,6 +37,8 @@ __all__ = ["Path", "YamlLimits", "YamlProblem", "YamlResult", "load_yaml"]
 
 Path = tuple[str | int, ...]
 
+#: what YAML counts as a line break (NEL and the Unicode separators too).
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(
     yaml, "CSafeLoader", yaml.SafeLoader
 )
@@ -379,7 +381,8 @@ class _Reader:
         if style in ("'", '"'):
             body, stop = start + 1, end - 1
         elif style:  # a block scalar starts on the line after its header
-            body = text.find("\n", start, end) + 1 or end
+            line_break = _LINE_BREAK.search(text, start, end)
+            body = line_break.end() if line_break else end
         anchors = [(0, body)]  # (value index, text index)
         position = 0
         exact = text[body:stop] == value  # then one anchor is enough: skip the words

@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 from maidit_jupyter.errors import NodeRuntimeError
+from maidit_jupyter.execution.events import RunEvent
 from maidit_jupyter.execution.executor import RunOptions, execute
 from maidit_jupyter.execution.inputs import resolve_config
 from maidit_jupyter.execution.state import NodeStatus, RunRecord, RunStatus
@@ -268,3 +269,51 @@ def test_cancel_event_ends_the_run_as_cancelled(tmp_path: Path) -> None:
 async def _set_later(event: anyio.Event) -> None:
     await anyio.sleep(0.1)
     event.set()
+
+
+def test_observers_see_every_event_in_order(tmp_path: Path) -> None:
+    """Run, wave, node and retry events arrive in order; a broken observer is dropped."""
+    flaky = Flaky(1)
+    body = (
+        '<source id="api" type="http" url="http://x"><on-error>'
+        '<retry max="2" base="1ms" jitter="none"/></on-error></source>\n'
+        '<transform id="t" type="template" input="api"><template>{{ input }}</template></transform>'
+    )
+    checked = check_document(flow(body), path="t.flow.md")
+    workflow, plan = checked.workflow, checked.plan
+    assert workflow is not None
+    assert plan is not None
+    seen: list[str] = []
+
+    def broken(event: RunEvent) -> None:
+        raise RuntimeError("display crashed")
+
+    def collect(event: RunEvent) -> None:
+        name = type(event).__name__
+        node = getattr(event, "node_id", None) or getattr(
+            getattr(event, "result", None), "node_id", ""
+        )
+        seen.append(f"{name}:{node}" if node else name)
+
+    options = RunOptions(base_dir=tmp_path)
+    record = anyio.run(
+        lambda: execute(
+            workflow,
+            plan,
+            options,
+            registry=registry_with(http_source=flaky),
+            observers=[broken, collect],
+        )
+    )
+    assert record.status is RunStatus.COMPLETED
+    assert seen == [
+        "RunStarted",
+        "WaveStarted",
+        "NodeStarted:api",
+        "NodeRetrying:api",
+        "NodeFinished:api",
+        "WaveStarted",
+        "NodeStarted:t",
+        "NodeFinished:t",
+        "RunFinished",
+    ]

@@ -725,3 +725,18 @@ def test_dumped_data_round_trips(value: object, style: bool | None) -> None:
     assert result.problems == ()
     assert result.value == value
     check_within(result, 0, len(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("|\x85 0", id="next-line"),
+        pytest.param("|\u2028 0", id="line-separator"),
+        pytest.param("|\r\n 0", id="crlf"),
+    ],
+)
+def test_block_scalar_after_any_yaml_line_break_is_located(text: str) -> None:
+    """A block scalar's text is located after whatever line break YAML saw."""
+    value = load_yaml(text).value
+    assert value == "0"
+    assert value.offset_of(0) == text.index("0")

@@ -20,7 +20,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	TZ=UTC $(BIN)/pytest -q
+	TZ=UTC HYPOTHESIS_PROFILE=deterministic $(BIN)/pytest -q
 
 test: lint typecheck unit
 

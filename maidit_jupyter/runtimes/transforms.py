@@ -8,7 +8,7 @@ each item. The template transform always renders text, as in the original.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import anyio
 
@@ -37,31 +37,38 @@ class TemplateTransform:
         return ctx.text("template")
 
 
+async def _each(ctx: NodeContext, key: str) -> AsyncIterator[tuple[Value, Value]]:
+    """Yield ``(item, value of the key's expression for it)`` for every input item.
+
+    Each item gets ``$item $index $first $last $items``; an expression that evaluates
+    to an arrow is called with ``(item, index)``.
+    """
+    items = _items(ctx.input)
+    last = len(items) - 1
+    for index, item in enumerate(items):
+        scope = ctx.scope.child(
+            **{
+                "$item": item,
+                "$index": index,
+                "$first": index == 0,
+                "$last": index == last,
+                "$items": items,
+            }
+        )
+        value = ctx.evaluate(key, scope)
+        if isinstance(value, Function):
+            value = ctx.evaluator.call(value, [item, index])
+        yield item, value
+        if index % _YIELD_EVERY == _YIELD_EVERY - 1:
+            await anyio.lowlevel.checkpoint()
+
+
 class MapTransform:
     """``<transform type="map">``: evaluate ``expression`` for every item."""
 
     async def run(self, ctx: NodeContext) -> Value:
         """Map the input's items."""
-        items = _items(ctx.input)
-        results: list[Value] = []
-        last = len(items) - 1
-        for index, item in enumerate(items):
-            scope = ctx.scope.child(
-                **{
-                    "$item": item,
-                    "$index": index,
-                    "$first": index == 0,
-                    "$last": index == last,
-                    "$items": items,
-                }
-            )
-            value = ctx.evaluate("expression", scope)
-            if isinstance(value, Function):
-                value = ctx.evaluator.call(value, [item, index])
-            results.append(value)
-            if index % _YIELD_EVERY == _YIELD_EVERY - 1:
-                await anyio.lowlevel.checkpoint()
-        return results
+        return [value async for _, value in _each(ctx, "expression")]
 
 
 class FilterTransform:
@@ -69,27 +76,9 @@ class FilterTransform:
 
     async def run(self, ctx: NodeContext) -> Value:
         """Filter the input's items."""
-        items = _items(ctx.input)
-        kept: list[Value] = []
-        last = len(items) - 1
-        for index, item in enumerate(items):
-            scope = ctx.scope.child(
-                **{
-                    "$item": item,
-                    "$index": index,
-                    "$first": index == 0,
-                    "$last": index == last,
-                    "$items": items,
-                }
-            )
-            verdict = ctx.evaluate("condition", scope)
-            if isinstance(verdict, Function):
-                verdict = ctx.evaluator.call(verdict, [item, index])
-            if truthy(verdict):
-                kept.append(item)
-            if index % _YIELD_EVERY == _YIELD_EVERY - 1:
-                await anyio.lowlevel.checkpoint()
-        return kept
+        return [
+            item async for item, verdict in _each(ctx, "condition") if truthy(verdict)
+        ]
 
 
 class ReduceTransform:

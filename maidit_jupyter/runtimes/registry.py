@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from maidit_jupyter.runtimes.base import NodeRuntime
 from maidit_jupyter.runtimes.file import FileSink, FileSource
+from maidit_jupyter.runtimes.python import PythonRuntime
 from maidit_jupyter.runtimes.temporal import DelayRuntime
 from maidit_jupyter.runtimes.transforms import (
     FilterTransform,
@@ -50,6 +51,9 @@ class RuntimeRegistry:
                 "delay": DelayRuntime(),
                 "set": SetRuntime(),
                 "context": ContextRuntime(),
+                "python:source": PythonRuntime(passes_input=False),
+                "transform:python": PythonRuntime(passes_input=True),
+                "python:sink": PythonRuntime(passes_input=True),
             }
         )
 

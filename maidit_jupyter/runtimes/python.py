@@ -1,0 +1,116 @@
+"""``type="python"`` sources, transforms and sinks: call a Python function.
+
+``function="package.module:name"`` names the function. A module next to the flow file
+(``helpers.py`` for ``function="helpers:clean"``) is found first, then the installed
+ones. The function gets the node's input (transforms and sinks) and the ``<arg name
+value>`` values as keyword arguments. A plain function runs in a worker thread, so a slow
+one never blocks the run; an ``async def`` one is awaited. Its result is the node's output
+and need not be JSON (a DataFrame is fine).
+
+``var="name"`` (a notebook variable) needs the notebook; elsewhere it is an error that
+says so.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable, Mapping
+from functools import partial
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import anyio
+
+from maidit_jupyter.errors import NodeRuntimeError
+from maidit_jupyter.expressions.values import Value, to_string
+from maidit_jupyter.runtimes.base import NodeContext
+
+__all__ = ["PythonRuntime", "load_function"]
+
+
+def _module(name: str, base_dir: Path) -> ModuleType:
+    """Import ``name``, preferring a module file next to the flow."""
+    local = base_dir.joinpath(*name.split(".")).with_suffix(".py")
+    if local.is_file():
+        key = f"maidit_flow_module_{abs(hash(str(local)))}"
+        if key in sys.modules:
+            return sys.modules[key]
+        spec = importlib.util.spec_from_file_location(key, local)
+        if (
+            spec is None or spec.loader is None
+        ):  # pragma: no cover - a .py file always has one
+            raise ImportError(name)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[key]
+            raise
+        return module
+    return importlib.import_module(name)
+
+
+def load_function(reference: str, base_dir: Path) -> Callable[..., Any]:
+    """The function ``module:name`` refers to.
+
+    Raises:
+        NodeRuntimeError: ``RUNTIME_PYTHON_IMPORT`` when it cannot be found.
+    """
+    module_name, _, function_name = reference.rpartition(":")
+    if not module_name or not function_name:
+        raise NodeRuntimeError(
+            f'function "{reference}" must be written "module:function"',
+            code="RUNTIME_PYTHON_IMPORT",
+        )
+    try:
+        module = _module(module_name, base_dir)
+    except Exception as exc:
+        raise NodeRuntimeError(
+            f"cannot import {module_name!r}: {type(exc).__name__}: {exc}",
+            code="RUNTIME_PYTHON_IMPORT",
+        ) from exc
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise NodeRuntimeError(
+            f"{module_name!r} has no function {function_name!r}",
+            code="RUNTIME_PYTHON_IMPORT",
+        )
+    return function  # type: ignore[no-any-return]
+
+
+class PythonRuntime:
+    """Runs ``function=`` for a python source, transform or sink."""
+
+    def __init__(self, *, passes_input: bool) -> None:
+        self.passes_input = passes_input
+
+    async def run(self, ctx: NodeContext) -> Value:
+        """Call the function with the input and the ``<arg>`` values."""
+        if "function" not in ctx.config:
+            raise NodeRuntimeError(
+                f'python node "{ctx.node.id}" reads a notebook variable (var=); '
+                'outside a notebook give it function="module:function"',
+                code="RUNTIME_UNSUPPORTED",
+            )
+        function = load_function(to_string(ctx.config["function"]), ctx.base_dir)
+        args = ctx.setting("args", {})
+        kwargs = dict(args) if isinstance(args, Mapping) else {}
+        positional = (ctx.input,) if self.passes_input else ()
+        try:
+            if inspect.iscoroutinefunction(function):
+                return await function(*positional, **kwargs)
+            return await anyio.to_thread.run_sync(
+                partial(function, *positional, **kwargs)
+            )
+        except NodeRuntimeError:
+            raise
+        except Exception as exc:
+            raise NodeRuntimeError(
+                f"{to_string(ctx.config['function'])} raised {type(exc).__name__}: {exc}",
+                code="RUNTIME_PYTHON_ERROR",
+            ) from exc

@@ -27,6 +27,9 @@ from maidit_jupyter.errors import (
     WorkflowSyntaxError,
     WorkflowValidationError,
 )
+from maidit_jupyter.execution.api import run, run_sync
+from maidit_jupyter.execution.inputs import RunInputError
+from maidit_jupyter.execution.state import NodeResult, NodeStatus, RunRecord, RunStatus
 from maidit_jupyter.parsing.parser import ParseResult, parse_document, parse_workflow
 from maidit_jupyter.planning.plan import ExecutionPlan, PlanCycleError, plan
 from maidit_jupyter.source import SourcePosition, SourceSpan
@@ -49,8 +52,13 @@ __all__ = [
     "ExpressionError",
     "ExpressionSyntaxError",
     "MaiditError",
+    "NodeResult",
+    "NodeStatus",
     "ParseResult",
     "PlanCycleError",
+    "RunInputError",
+    "RunRecord",
+    "RunStatus",
     "Severity",
     "SourcePosition",
     "SourceSpan",
@@ -64,5 +72,7 @@ __all__ = [
     "parse_document",
     "parse_workflow",
     "plan",
+    "run",
+    "run_sync",
     "validate",
 ]

@@ -321,10 +321,11 @@ def test_remove_stale_temps_removes_only_our_temps(tmp_path: Path) -> None:
     assert listing(tmp_path) == sorted([*others, "state.json"])
 
 
-CRASH_WRITE = """
+# A child process whose file operations die (exit 137) at the step named by argv[2].
+CRASHING_OPS = """
 import os, sys
 from pathlib import Path
-from maidit_jupyter.persistence.durable import FileOps, write_atomic
+from maidit_jupyter.persistence.durable import FileOps, JournalWriter, write_atomic
 
 class Crashing(FileOps):
     def on_step(self, name):
@@ -335,9 +336,14 @@ class Crashing(FileOps):
             os.write(fd, bytes(data[: len(data) // 2]))
             os._exit(137)
         return super().write(fd, data)
+"""
 
+CRASH_WRITE = (
+    CRASHING_OPS
+    + """
 write_atomic(Path(sys.argv[1]), b"N" * 300_000, ops=Crashing())
 """
+)
 
 WRITE_STEPS = [
     pytest.param("mid-write", False, id="mid-write"),
@@ -569,23 +575,12 @@ def test_journal_fsyncs_only_when_asked(
     assert ops.steps == expected * 2
 
 
-CRASH_APPEND = """
-import os, sys
-from pathlib import Path
-from maidit_jupyter.persistence.durable import FileOps, JournalWriter
-
-class Crashing(FileOps):
-    def on_step(self, name):
-        if name == sys.argv[2]:
-            os._exit(137)
-    def write(self, fd, data):
-        if sys.argv[2] == "mid-write":
-            os.write(fd, bytes(data[: len(data) // 2]))
-            os._exit(137)
-        return super().write(fd, data)
-
+CRASH_APPEND = (
+    CRASHING_OPS
+    + """
 JournalWriter(Path(sys.argv[1]), ops=Crashing()).append(b"R" * 5000)
 """
+)
 
 
 @pytest.mark.parametrize(

@@ -17,17 +17,26 @@ report, or raises :class:`WorkflowError` with every diagnostic attached.
 from __future__ import annotations
 
 from maidit_jupyter.errors import (
+    CheckpointError,
     Diagnostic,
     ErrorCode,
     ExpressionError,
     ExpressionSyntaxError,
+    LockedError,
     MaiditError,
     Severity,
     WorkflowError,
     WorkflowSyntaxError,
     WorkflowValidationError,
 )
-from maidit_jupyter.execution.api import run, run_sync
+from maidit_jupyter.execution.api import (
+    can_resume,
+    resume,
+    resume_sync,
+    run,
+    run_sync,
+)
+from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.inputs import RunInputError
 from maidit_jupyter.execution.state import NodeResult, NodeStatus, RunRecord, RunStatus
 from maidit_jupyter.parsing.parser import ParseResult, parse_document, parse_workflow
@@ -46,11 +55,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CheckedDocument",
+    "CheckpointError",
     "Diagnostic",
     "ErrorCode",
     "ExecutionPlan",
     "ExpressionError",
     "ExpressionSyntaxError",
+    "FlowRun",
+    "LockedError",
     "MaiditError",
     "NodeResult",
     "NodeStatus",
@@ -67,11 +79,14 @@ __all__ = [
     "WorkflowError",
     "WorkflowSyntaxError",
     "WorkflowValidationError",
+    "can_resume",
     "check_document",
     "load_workflow",
     "parse_document",
     "parse_workflow",
     "plan",
+    "resume",
+    "resume_sync",
     "run",
     "run_sync",
     "validate",

@@ -18,7 +18,8 @@ runs. The tree::
         └── ExpressionLimitError       a size or step limit (EXPR_LIMIT_EXCEEDED)
     NodeRuntimeError                   a runtime could not do its work; carries .code, .retryable
     PersistenceError                   a checkpoint could not be written, read or locked
-    └── LockedError                    another process owns the run
+    ├── LockedError                    another process owns the run
+    └── CheckpointError                a checkpoint is missing, damaged or does not fit
 
 Codes keep the original engine's strings (``PARSE_YAML_INVALID``, ...), so outputs stay
 comparable with it; codes we added are marked in :class:`ErrorCode`.
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from maidit_jupyter.source import LineIndex, SourceSpan, render_excerpt
 
 __all__ = [
+    "CheckpointError",
     "Diagnostic",
     "ErrorCode",
     "ExpressionError",
@@ -325,3 +327,8 @@ class PersistenceError(MaiditError):
 
 class LockedError(PersistenceError):
     """Another live process owns the run's checkpoint (its lock is held)."""
+
+
+class CheckpointError(PersistenceError):
+    """A checkpoint cannot be used: missing, unreadable, damaged, of an unknown format
+    version, or not the checkpoint of the flow it is resumed with."""

@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("-f", "--format", choices=("text", "json"), default="text")
     plan.set_defaults(handler=commands.plan)
 
-    run.add_parser(sub)
+    run.add_parsers(sub)
 
     inspect = sub.add_parser(
         "inspect",

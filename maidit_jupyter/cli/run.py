@@ -1,16 +1,17 @@
-"""``maidit run``: run a flow from the command line.
+"""``maidit run`` and ``maidit resume``: run a flow, or continue one from its checkpoint.
 
-Validates the flow, checks its configuration and secrets, runs it, appends the
-execution log to the flow file (``--no-log`` to skip), and prints a summary, or with
-``--format json`` the run report of spec/run-report.md. Exit codes: 0 completed, 1 failed
-or invalid, 2 usage error.
+Both check the flow, its configuration and secrets, run it with a checkpoint written as
+it goes, append the execution log to the flow file (``--no-log`` to skip), and print a
+summary, or with ``--format json`` the run report of spec/run-report.md. ``resume``
+first prints which nodes it reuses and which it runs again, and why. Ctrl-C or SIGTERM
+cancels the run cleanly: the log and the checkpoint are written, and the run can be
+resumed. Exit codes: 0 completed, 1 failed, cancelled, paused or invalid, 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ import anyio
 
 from maidit_jupyter.cli.commands import load_checked, print_invalid
 from maidit_jupyter.durations import parse_duration_ms
-from maidit_jupyter.errors import Diagnostic, PersistenceError
+from maidit_jupyter.errors import Diagnostic, PersistenceError, WorkflowError
 from maidit_jupyter.execution.events import (
     NodeFinished,
     NodeRetrying,
@@ -28,40 +29,22 @@ from maidit_jupyter.execution.events import (
     RunEvent,
     WaveStarted,
 )
-from maidit_jupyter.execution.executor import RunOptions, execute
-from maidit_jupyter.execution.inputs import (
-    RunInputError,
-    parse_override,
-    resolve_config,
-    resolve_secrets,
-)
-from maidit_jupyter.execution.state import NodeStatus, RunRecord, RunStatus
-from maidit_jupyter.expressions.values import to_json
+from maidit_jupyter.execution.flow_run import FlowRun
+from maidit_jupyter.execution.inputs import RunInputError, parse_override
+from maidit_jupyter.execution.launch import PreparedRun, prepare_resume, prepare_run
+from maidit_jupyter.execution.state import NodeStatus, RunStatus
+from maidit_jupyter.expressions.values import UNDEFINED, to_json
 from maidit_jupyter.parsing.parser import read_document
 from maidit_jupyter.persistence.durable import write_atomic
-from maidit_jupyter.planning.analysis import analyze
-from maidit_jupyter.planning.plan import ExecutionPlan
-from maidit_jupyter.reporting.markdown import (
-    append_execution_log,
-    format_execution_log,
-    redact,
-)
-from maidit_jupyter.reporting.report import dumps, invalid_report, run_report
-from maidit_jupyter.syntax.nodes import ConfiguredNode
+from maidit_jupyter.redaction import SecretMask
+from maidit_jupyter.reporting.markdown import append_execution_log
+from maidit_jupyter.reporting.report import dumps, invalid_report
 from maidit_jupyter.syntax.workflow import Workflow
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parsers", "resume", "run"]
 
 
-def add_parser(sub: Any) -> None:
-    """Register ``maidit run``."""
-    parser = sub.add_parser(
-        "run",
-        help="run a flow and append its execution log",
-        description="Validate and run a flow. The execution log is appended to the flow "
-        "file (after </workflow>) unless --no-log is given.",
-    )
-    parser.add_argument("file", metavar="FILE")
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "-c",
@@ -73,31 +56,87 @@ def add_parser(sub: Any) -> None:
     )
     parser.add_argument("--input", metavar="JSON", help="the workflow input ($input)")
     parser.add_argument(
-        "--no-log", action="store_true", help="do not write the log into the file"
+        "--no-log", action="store_true", help="do not write the log into the flow file"
     )
     parser.add_argument(
         "--keep-going",
         action="store_true",
+        default=None,
         help="run independent nodes after a failure",
     )
     parser.add_argument(
         "--concurrency", type=int, metavar="N", help="nodes per wave at once"
     )
     parser.add_argument(
-        "--timeout", metavar="DURATION", help="deadline for the whole run"
+        "--timeout", metavar="DURATION", help="deadline for the whole run (e.g. 30s)"
+    )
+
+
+def add_parsers(sub: Any) -> None:
+    """Register ``maidit run`` and ``maidit resume``."""
+    parser = sub.add_parser(
+        "run",
+        help="run a flow and append its execution log",
+        description="Validate and run a flow, writing a checkpoint as it goes. The "
+        "execution log is appended to the flow file (after </workflow>) unless "
+        "--no-log is given. A failed or cancelled run can be continued with "
+        "`maidit resume CHECKPOINT`.",
+    )
+    parser.add_argument("file", metavar="FILE")
+    _add_run_options(parser)
+    parser.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="where checkpoints go (default: .maidit-state next to the flow)",
+    )
+    parser.add_argument(
+        "--no-checkpoint", action="store_true", help="write no checkpoint"
     )
     parser.set_defaults(handler=run)
 
+    parser = sub.add_parser(
+        "resume",
+        help="continue a failed, cancelled or paused run from its checkpoint",
+        description="Continue a run from its checkpoint: nodes that succeeded and did "
+        "not change are reused; failed, skipped and changed nodes (and what depends on "
+        "them) run again. The reasons are printed first.",
+    )
+    parser.add_argument("checkpoint", metavar="CHECKPOINT")
+    parser.add_argument(
+        "--flow", metavar="FILE", help="the flow file, if it moved since the run"
+    )
+    _add_run_options(parser)
+    parser.set_defaults(handler=resume)
 
-def _used_secrets(workflow: Workflow) -> set[str]:
-    names = {name for facts in analyze(workflow).sites for name, _, _ in facts.secrets}
-    for node in workflow.walk():
-        if isinstance(node, ConfiguredNode):
-            for key in ("api-key", "password"):
-                value = node.config.get(key)
-                if isinstance(value, str) and value:
-                    names.add(value)
-    return names
+
+class _Usage(Exception):
+    """A command-line mistake (exit code 2)."""
+
+
+def _run_inputs(args: argparse.Namespace) -> dict[str, Any]:
+    """The options ``run`` and ``resume`` share, read from the command line."""
+    try:
+        overrides = dict(parse_override(text) for text in args.config)
+    except ValueError as exc:
+        raise _Usage(f"Invalid config format: {exc}") from None
+    workflow_input: Any = UNDEFINED
+    if args.input is not None:
+        try:
+            workflow_input = json.loads(args.input)
+        except ValueError as exc:
+            raise _Usage(f"Invalid JSON input: {exc}") from None
+    timeout = parse_duration_ms(args.timeout) if args.timeout else None
+    if args.timeout and not timeout:
+        raise _Usage(f"--timeout is not a duration: {args.timeout!r}")
+    if args.concurrency is not None and args.concurrency < 1:
+        raise _Usage("--concurrency must be at least 1")
+    return {
+        "config": overrides,
+        "config_source": "--config",
+        "workflow_input": workflow_input,
+        "concurrency": args.concurrency,
+        "timeout_ms": timeout,
+    }
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -117,127 +156,140 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             out.write(dumps(report) + "\n")
             return 1
         return print_invalid(args.file, checked)
-    workflow, plan = checked.workflow, checked.plan
-    try:
-        overrides = dict(parse_override(text) for text in args.config)
-    except ValueError as exc:
-        print(f"error: Invalid config format: {exc}", file=sys.stderr)
-        return 2
-    workflow_input: Any = None
-    if args.input is not None:
-        try:
-            workflow_input = json.loads(args.input)
-        except ValueError as exc:
-            print(f"error: Invalid JSON input: {exc}", file=sys.stderr)
-            return 2
-    timeout = parse_duration_ms(args.timeout) if args.timeout else None
-    if args.timeout and not timeout:
-        print(f"error: --timeout is not a duration: {args.timeout!r}", file=sys.stderr)
-        return 2
-    try:
-        config = resolve_config(workflow.frontmatter.config, overrides)
-        secrets = resolve_secrets(
-            workflow.frontmatter.secrets, os.environ, used=_used_secrets(workflow)
+
+    def prepare() -> PreparedRun:
+        inputs = _run_inputs(args)
+        if inputs["workflow_input"] is UNDEFINED:
+            inputs["workflow_input"] = None
+        return prepare_run(
+            args.file,
+            text=checked.parsed.source,
+            checked=checked,
+            keep_going=bool(args.keep_going),
+            checkpoint=not args.no_checkpoint,
+            state_dir=args.state_dir,
+            **inputs,
         )
+
+    return _execute(args, out, prepare)
+
+
+def resume(args: argparse.Namespace, out: TextIO) -> int:
+    """``maidit resume CHECKPOINT ...``."""
+
+    def prepare() -> PreparedRun:
+        return prepare_resume(
+            args.checkpoint,
+            flow=args.flow,
+            keep_going=args.keep_going,
+            **_run_inputs(args),
+        )
+
+    return _execute(args, out, prepare)
+
+
+def _execute(args: argparse.Namespace, out: TextIO, prepare: Any) -> int:
+    """Prepare (reporting problems), run until done or signalled, write log and output."""
+    try:
+        prepared: PreparedRun = prepare()
+    except _Usage as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except RunInputError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 1
-    options = RunOptions(
-        base_dir=Path(args.file).resolve().parent,
-        config=config,
-        secrets=secrets,
-        env=dict(os.environ),
-        workflow_input=workflow_input,
-        concurrency=args.concurrency
-        or workflow.frontmatter.runtime.get("concurrency", 10),
-        keep_going=args.keep_going,
-        timeout_ms=timeout,
-    )
+    except WorkflowError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except (PersistenceError, OSError, UnicodeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    flow_run = FlowRun(prepared)
+    mask = prepared.mask
+    if prepared.resume is not None and args.format == "text":
+        for line in prepared.resume.describe():
+            print(mask.redact(line), file=sys.stderr)
+        if not prepared.resume.rerun:
+            print("nothing to run: every node is reused", file=sys.stderr)
     observers: list[Observer] = []
     if args.format == "text":
-        observers.append(_Progress(len(plan.waves), list(secrets.values())))
-    record: RunRecord = anyio.run(
-        _run_until_signalled, workflow, plan, options, observers
-    )
-    secret_values = list(secrets.values())
-    log = format_execution_log(record, secrets=secret_values)
+        observers.append(_Progress(len(prepared.plan.waves), mask))
+    anyio.run(_run_until_signalled, flow_run, observers)
     if not args.no_log:
-        _write_log(Path(args.file), workflow, log)
-    if args.format == "json":
-        report = run_report(
-            record,
-            plan=plan.waves,
-            warnings=checked.report.warnings,
-            log=log,
-            secrets=secret_values,
+        _write_log(prepared.flow_path, prepared.workflow, flow_run.log_markdown)
+    if flow_run.checkpoint_error is not None:
+        print(
+            f"warning: the final checkpoint was not written: {flow_run.checkpoint_error}",
+            file=sys.stderr,
         )
+    if args.format == "json":
+        report = flow_run.report()
+        if prepared.resume is not None:
+            report["resume"] = [
+                {"node": d.node_id, "rerun": d.rerun, "reason": mask.redact(d.reason)}
+                for d in prepared.resume.decisions
+            ]
         out.write(dumps(report) + "\n")
     else:
-        out.write(_summary(record, secret_values) + "\n")
-    return 0 if record.status is RunStatus.COMPLETED else 1
+        out.write(_summary(flow_run, mask) + "\n")
+    return 0 if flow_run.status is RunStatus.COMPLETED else 1
 
 
 class _Progress:
     """Prints one line per wave and per finished node on stderr (text mode)."""
 
-    def __init__(self, waves: int, secrets: list[str]) -> None:
+    def __init__(self, waves: int, mask: SecretMask) -> None:
         self.waves = waves
-        self.secrets = secrets
+        self.mask = mask
 
     def __call__(self, event: RunEvent) -> None:
+        redact = self.mask.redact
         if isinstance(event, WaveStarted):
             print(
                 f"wave {event.index + 1}/{self.waves}: {', '.join(event.nodes)}",
                 file=sys.stderr,
             )
         elif isinstance(event, NodeRetrying):
-            message = redact(event.message, self.secrets)
             print(
-                f"  ↻ {event.node_id}: {message} (retry {event.attempt} in {event.delay_ms:.0f} ms)",
+                f"  ↻ {event.node_id}: {redact(event.message)} "
+                f"(retry {event.attempt} in {event.delay_ms:.0f} ms)",
                 file=sys.stderr,
             )
         elif isinstance(event, NodeFinished):
             result = event.result
-            if result.status is NodeStatus.SUCCESS:
+            if result.reused:
+                line = f"  = {result.node_id} (reused from the checkpoint)"
+            elif result.status is NodeStatus.SUCCESS:
                 line = f"  ✓ {result.node_id} ({result.duration_ms:.0f} ms)"
             elif result.status is NodeStatus.FAILED and result.error is not None:
-                line = f"  ✗ {result.node_id}: {redact(result.error.message, self.secrets)}"
+                line = f"  ✗ {result.node_id}: {redact(result.error.message)}"
             else:
-                line = f"  - {result.node_id} skipped: {result.reason}"
+                line = f"  - {result.node_id} skipped: {redact(result.reason or '')}"
             print(line, file=sys.stderr)
 
 
-async def _run_until_signalled(
-    workflow: Workflow,
-    plan: ExecutionPlan,
-    options: RunOptions,
-    observers: list[Observer],
-) -> RunRecord:
-    """Run; Ctrl-C or SIGTERM cancels the run cleanly (the log is still written)."""
-    cancel = anyio.Event()
+async def _run_until_signalled(flow_run: FlowRun, observers: list[Observer]) -> None:
+    """Run; Ctrl-C or SIGTERM cancels the run cleanly (log and checkpoint written)."""
 
     async def on_signal() -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for _ in signals:
                 print("\ncancelling the run...", file=sys.stderr)
-                cancel.set()
+                flow_run.cancel()
                 return
 
     async with anyio.create_task_group() as group:
         group.start_soon(on_signal)
-        record = await execute(
-            workflow, plan, options, cancel=cancel, observers=observers
-        )
+        await flow_run._execute(observers)
         group.cancel_scope.cancel()
-    return record
 
 
 def _write_log(path: Path, workflow: Workflow, log: str) -> None:
     """Append the log after </workflow>; a failure is a warning, never the run's result."""
     try:
         text = read_document(path)
-        if text != workflow.source:
+        if text[: workflow.footer_offset] != workflow.source[: workflow.footer_offset]:
             print(
                 f"warning: {path} changed during the run; the log was not written",
                 file=sys.stderr,
@@ -249,44 +301,48 @@ def _write_log(path: Path, workflow: Workflow, log: str) -> None:
         print(f"warning: could not write the execution log: {exc}", file=sys.stderr)
 
 
-def _summary(record: RunRecord, secrets: list[str]) -> str:
-    ok = record.status is RunStatus.COMPLETED
+def _summary(flow_run: FlowRun, mask: SecretMask) -> str:
+    ok = flow_run.status is RunStatus.COMPLETED
     counts: dict[str, int] = {}
-    for result in record.results.values():
+    reused = 0
+    for result in flow_run.results.values():
         counts[str(result.status)] = counts.get(str(result.status), 0) + 1
-    duration = ((record.finished_at or record.started_at) - record.started_at) * 1000
+        reused += result.reused
     lines = [
         "",
-        "Execution completed successfully" if ok else f"Execution {record.status}",
+        "Execution completed successfully" if ok else f"Execution {flow_run.status}",
         "─" * 40,
         "",
-        f"Workflow: {record.workflow}",
-        f"Run ID: {record.run_id}",
-        f"Duration: {duration:.0f}ms",
+        f"Workflow: {flow_run.workflow.name}",
+        f"Run ID: {flow_run.run_id}",
+        f"Duration: {flow_run.duration_ms:.0f}ms",
         "Results: "
-        + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())),
+        + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        + (f" ({reused} reused)" if reused else ""),
     ]
-    if record.error is not None:
-        lines += ["", f"Error: {redact(record.error.message, secrets)}"]
-    failed = [r for r in record.results.values() if r.error is not None]
+    if flow_run.error is not None:
+        lines += ["", f"Error: {flow_run.error.message}"]
+    failed = [r for r in flow_run.results.values() if r.error is not None]
     if failed:
         lines += ["", "Failed nodes:"]
-        lines += [
-            f"  • {r.node_id}: {redact(r.error.message, secrets)}"
-            for r in failed
-            if r.error
-        ]
-    shown = [r for r in record.results.values() if r.status.value == "success"][-3:]
+        lines += [f"  • {r.node_id}: {r.error.message}" for r in failed if r.error]
+    shown = [r for r in flow_run.results.values() if r.status is NodeStatus.SUCCESS][
+        -3:
+    ]
     if ok and shown:
         lines += ["", "Final outputs:"]
         for result in shown:
-            text = redact(
+            text = mask.redact(
                 result.output
                 if isinstance(result.output, str)
-                else to_json(result.output),
-                secrets,
+                else to_json(result.output)
             )
             lines.append(
                 f"  {result.node_id}: {text if len(text) <= 60 else text[:60] + '...'}"
             )
+    checkpoint = flow_run.checkpoint_path
+    if checkpoint is not None:
+        lines += ["", f"Checkpoint: {checkpoint}"]
+        if flow_run.can_resume:
+            lines.append(f"Resume with: maidit resume {checkpoint}")
     return "\n".join(lines)

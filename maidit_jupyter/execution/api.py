@@ -1,34 +1,33 @@
-"""Run a flow from Python: ``await run(path)`` in async code or a notebook, ``run_sync``
-elsewhere.
+"""Run flows from Python: ``await run(path)`` in async code or a notebook, ``run_sync``
+elsewhere; ``resume`` / ``resume_sync`` continue a run from its checkpoint.
 
-Both read and check the flow, build ``$config`` from the defaults and ``config``
-(``required``/``type``/``enum`` enforced), take secrets from ``secrets`` or the
-environment, and run it. An invalid flow raises
-:class:`~maidit_jupyter.errors.WorkflowError` with every diagnostic; unusable inputs
-raise :class:`~maidit_jupyter.execution.inputs.RunInputError`. A run that fails does not
-raise: its :class:`~maidit_jupyter.execution.state.RunRecord` says so.
+Each reads and checks the flow, builds ``$config`` from the defaults and ``config``
+(``required``/``type``/``enum`` enforced), takes secrets from ``secrets`` or the
+environment, writes a checkpoint as it goes (``.maidit-state`` next to the flow unless
+``state_dir`` says otherwise; ``checkpoint=False`` turns it off), and returns a
+:class:`~maidit_jupyter.execution.flow_run.FlowRun`. A run that fails does not raise:
+its status says so. Problems found before anything runs raise:
+:class:`~maidit_jupyter.errors.WorkflowError` (every diagnostic of an invalid flow),
+:class:`~maidit_jupyter.execution.inputs.RunInputError` (config, secrets, input),
+:class:`~maidit_jupyter.errors.CheckpointError` and
+:class:`~maidit_jupyter.errors.LockedError` (the checkpoint).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from maidit_jupyter.errors import WorkflowSyntaxError, WorkflowValidationError
+from maidit_jupyter.checkpoints import can_resume
 from maidit_jupyter.execution.events import Observer
-from maidit_jupyter.execution.executor import RunOptions, execute
-from maidit_jupyter.execution.inputs import resolve_config, resolve_secrets
-from maidit_jupyter.execution.state import RunRecord
+from maidit_jupyter.execution.flow_run import FlowRun
+from maidit_jupyter.execution.launch import prepare_resume, prepare_run
 from maidit_jupyter.expressions.values import UNDEFINED, Value
-from maidit_jupyter.parsing.parser import read_document
-from maidit_jupyter.planning.analysis import analyze
-from maidit_jupyter.validation.validator import check_document
 
-__all__ = ["run", "run_sync"]
+__all__ = ["can_resume", "resume", "resume_sync", "run", "run_sync"]
 
 
 async def run(
@@ -41,14 +40,16 @@ async def run(
     concurrency: int | None = None,
     keep_going: bool = False,
     timeout_ms: float | None = None,
+    checkpoint: bool = True,
+    state_dir: str | Path | None = None,
     observers: Sequence[Observer] = (),
-    cancel: anyio.Event | None = None,
-) -> RunRecord:
+    on_start: Callable[[FlowRun], None] | None = None,
+) -> FlowRun:
     """Run the flow file ``flow`` (or ``text``, with ``flow`` as its name and directory).
 
     Args:
         flow: the flow file (with ``text``: the file the text stands for; its directory is
-            where file paths resolve).
+            where file paths and the state directory resolve).
         text: the flow's text, when it is not read from ``flow``.
         config: config overrides.
         secrets: secret values; missing ones come from the environment.
@@ -56,49 +57,101 @@ async def run(
         concurrency: nodes per wave at once (default: ``runtime.concurrency`` or 10).
         keep_going: let independent nodes run after a failure.
         timeout_ms: the whole run's deadline.
+        checkpoint: write a checkpoint (needed to resume).
+        state_dir: where checkpoints go (default: ``.maidit-state`` next to the flow).
         observers: callables receiving the run's events.
-        cancel: set it to cancel the run.
+        on_start: called with the :class:`FlowRun` before it runs (keep it to cancel).
     """
-    path = Path(flow)
-    source = (
-        text
-        if text is not None
-        else await anyio.to_thread.run_sync(read_document, path)
+    prepared = await anyio.to_thread.run_sync(
+        lambda: prepare_run(
+            flow,
+            text=text,
+            config=config,
+            secrets=secrets,
+            workflow_input=workflow_input,
+            concurrency=concurrency,
+            keep_going=keep_going,
+            timeout_ms=timeout_ms,
+            checkpoint=checkpoint,
+            state_dir=state_dir,
+        )
     )
-    base_dir = Path(await anyio.Path(path).resolve()).parent
-    checked = check_document(source, path=str(path))
-    workflow, plan = checked.workflow, checked.plan
-    if workflow is None or checked.parsed.errors:
-        raise WorkflowSyntaxError(checked.report.diagnostics, source=source)
-    if plan is None:
-        raise WorkflowValidationError(checked.report.diagnostics, source=source)
-    front = workflow.frontmatter
-    used = {name for facts in analyze(workflow).sites for name, _, _ in facts.secrets}
-    options = RunOptions(
-        base_dir=base_dir,
-        config=resolve_config(front.config, config, source="config"),
-        secrets=resolve_secrets(front.secrets, os.environ, used=used, given=secrets),
-        env=dict(os.environ),
-        workflow_input=workflow_input,
-        concurrency=concurrency or front.runtime.get("concurrency", 10),
-        keep_going=keep_going,
-        timeout_ms=timeout_ms,
-    )
-    return await execute(workflow, plan, options, observers=observers, cancel=cancel)
+    flow_run = FlowRun(prepared)
+    if on_start is not None:
+        on_start(flow_run)
+    return await flow_run._execute(observers)
 
 
-def run_sync(flow: str | Path, **options: Any) -> RunRecord:
+async def resume(
+    checkpoint: str | Path,
+    *,
+    flow: str | Path | None = None,
+    text: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    workflow_input: Value = UNDEFINED,
+    concurrency: int | None = None,
+    keep_going: bool | None = None,
+    timeout_ms: float | None = None,
+    observers: Sequence[Observer] = (),
+    on_start: Callable[[FlowRun], None] | None = None,
+) -> FlowRun:
+    """Continue the run of ``checkpoint``: reuse every node that succeeded and did not
+    change, run the rest (``FlowRun.resume_plan`` says which and why).
+
+    Args:
+        checkpoint: the checkpoint file (``FlowRun.checkpoint_path``).
+        flow: the flow file, when it moved (default: the one the checkpoint names).
+        text: the flow's text, when it is not read from a file.
+        config: config overrides on top of the stored values.
+        secrets: secret values; missing ones come from the environment.
+        workflow_input: a new input (default: the stored one).
+        concurrency: nodes per wave at once (default: the stored value).
+        keep_going: (default: the stored value).
+        timeout_ms: a deadline for this resumed part.
+        observers: callables receiving the run's events.
+        on_start: called with the :class:`FlowRun` before it runs.
+    """
+    prepared = await anyio.to_thread.run_sync(
+        lambda: prepare_resume(
+            checkpoint,
+            flow=flow,
+            text=text,
+            config=config,
+            secrets=secrets,
+            workflow_input=workflow_input,
+            concurrency=concurrency,
+            keep_going=keep_going,
+            timeout_ms=timeout_ms,
+        )
+    )
+    flow_run = FlowRun(prepared)
+    if on_start is not None:
+        on_start(flow_run)
+    return await flow_run._execute(observers)
+
+
+def _sync(call: Callable[[], Coroutine[Any, Any, FlowRun]], name: str) -> FlowRun:
+    try:
+        return anyio.run(call)
+    except RuntimeError as exc:
+        if "already running" not in str(exc).lower():
+            raise
+        raise RuntimeError(
+            f"{name}_sync() cannot run inside a running event loop (async code, a "
+            f"notebook cell); use `await maidit_jupyter.{name}(...)` instead"
+        ) from exc
+
+
+def run_sync(flow: str | Path, **options: Any) -> FlowRun:
     """:func:`run` for code that is not async.
 
     Raises:
         RuntimeError: called while an event loop runs on this thread (use ``await run``).
     """
-    try:
-        return anyio.run(lambda: run(flow, **options))
-    except RuntimeError as exc:
-        if "already running" not in str(exc).lower():
-            raise
-        raise RuntimeError(
-            "run_sync() cannot run inside a running event loop (async code, a notebook "
-            "cell); use `await maidit_jupyter.run(...)` instead"
-        ) from exc
+    return _sync(lambda: run(flow, **options), "run")
+
+
+def resume_sync(checkpoint: str | Path, **options: Any) -> FlowRun:
+    """:func:`resume` for code that is not async."""
+    return _sync(lambda: resume(checkpoint, **options), "resume")

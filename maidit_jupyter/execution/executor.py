@@ -6,6 +6,11 @@ node's attempt runs under its per-attempt timeout, is retried by its policy
 with ``$primaryError`` and ``$primaryInput``. Every failure becomes a ``failed``
 :class:`~.state.NodeResult`; the task group only ever sees cancellation.
 
+A resume passes the results it reuses (``prior``): they are recorded first, marked
+``reused``, and their nodes do not run. A ``journal`` (the checkpoint writer) is told of
+every result and every finished wave; if it cannot write, the run stops with its error
+(code ``CHECKPOINT_FAILED``): a run must not go on believing it is resumable.
+
 A failed node fails the run at the end of its wave, and every later node is recorded
 ``skipped`` with the reason; with ``keep_going`` only the failed node's descendants are
 skipped. A run-level timeout cancels the running nodes (``skipped``, "cancelled").
@@ -22,7 +27,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 
@@ -52,10 +57,30 @@ from maidit_jupyter.expressions.values import UNDEFINED, Value, truthy
 from maidit_jupyter.planning.plan import ExecutionPlan
 from maidit_jupyter.runtimes.base import NodeContext, SettingError
 from maidit_jupyter.runtimes.registry import RuntimeRegistry, runtime_key
-from maidit_jupyter.syntax.nodes import ConfiguredNode, Node, PhaseNode
+from maidit_jupyter.syntax.nodes import (
+    ConfiguredNode,
+    ContextNode,
+    Node,
+    PhaseNode,
+    SetNode,
+)
 from maidit_jupyter.syntax.workflow import Workflow
 
-__all__ = ["RunOptions", "execute"]
+__all__ = ["RunJournal", "RunOptions", "execute"]
+
+
+class RunJournal(Protocol):
+    """Where a run's progress is persisted as it happens (the checkpoint writer)."""
+
+    @property
+    def failure(self) -> Exception | None:
+        """The error that stopped it from writing, if any."""
+
+    def node_finished(self, result: NodeResult) -> None:
+        """Persist a node's final result (must not block for long: no fsync)."""
+
+    async def wave_finished(self, index: int) -> None:
+        """Mark wave ``index`` complete."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,10 +114,14 @@ async def execute(
     registry: RuntimeRegistry | None = None,
     cancel: anyio.Event | None = None,
     observers: Sequence[Observer] = (),
+    journal: RunJournal | None = None,
+    prior: Mapping[str, NodeResult] | None = None,
 ) -> RunRecord:
     """Run ``plan`` and return the record of the run.
 
-    ``observers`` receive the run's events (:mod:`.events`) as they happen.
+    ``observers`` receive the run's events (:mod:`.events`) as they happen. ``journal``
+    persists every result; ``prior`` holds the results a resume reuses (their nodes do
+    not run).
 
     Setting ``cancel`` (a Cancel button, Ctrl-C, SIGTERM) stops the running nodes; they
     and every node that did not run are recorded ``skipped`` with reason "cancelled",
@@ -100,7 +129,8 @@ async def execute(
     """
     runner = _Run(workflow, plan, options, registry or RuntimeRegistry.default())
     runner.observers = list(observers)
-    return await runner.run(cancel)
+    runner.journal = journal
+    return await runner.run(cancel, prior or {})
 
 
 class _Run:
@@ -121,6 +151,10 @@ class _Run:
         self.variables: dict[str, Value] = {}
         self.results: dict[str, NodeResult] = {}
         self.observers: list[Observer] = []
+        self.journal: RunJournal | None = None
+        #: set when the journal failed: the run stops with this error.
+        self.journal_error: Exception | None = None
+        self.abort_scope: anyio.CancelScope | None = None
         self.run_id = options.run_id or uuid.uuid4().hex
         #: failed results in the order they failed (kept so no wave rescans results).
         self.failures: list[NodeResult] = []
@@ -145,7 +179,26 @@ class _Run:
             else RetryPolicy()
         )
 
-    async def run(self, cancel: anyio.Event | None = None) -> RunRecord:
+    def reuse(self, prior: Mapping[str, NodeResult]) -> None:
+        """Record the results a resume carries over; restore outputs and variables."""
+        for node_id, result in prior.items():
+            if result.status is NodeStatus.SUCCESS:
+                self.outputs[node_id] = result.output
+                node = self.nodes.get(node_id)
+                if isinstance(node, SetNode):
+                    self.variables[node_id] = result.output
+                elif isinstance(node, ContextNode) and isinstance(
+                    result.output, Mapping
+                ):
+                    self.variables.update(result.output)
+            self.results[node_id] = result
+            self.emit(NodeFinished(result=result))
+
+    async def run(
+        self,
+        cancel: anyio.Event | None = None,
+        prior: Mapping[str, NodeResult] | None = None,
+    ) -> RunRecord:
         started = self.options.clock()
         status = RunStatus.COMPLETED
         error: NodeError | None = None
@@ -166,24 +219,39 @@ class _Run:
                 run_id=self.run_id, workflow=self.workflow.name, waves=self.plan.waves
             )
         )
+        self.reuse(prior or {})
         with anyio.move_on_after(deadline / 1000.0 if deadline else None) as scope:
             async with anyio.create_task_group() as outer:
+                self.abort_scope = outer.cancel_scope
                 if cancel is not None:
                     outer.start_soon(watch, cancel, outer.cancel_scope)
                 for index, wave in enumerate(self.plan.waves):
-                    waves_run = index + 1
-                    self.emit(WaveStarted(index=index, nodes=wave))
+                    todo = [node_id for node_id in wave if node_id not in self.results]
+                    if not todo:
+                        continue
+                    waves_run += 1
+                    self.emit(WaveStarted(index=index, nodes=tuple(todo)))
                     async with anyio.create_task_group() as group:
-                        for node_id in wave:
+                        for node_id in todo:
                             group.start_soon(
                                 self.run_scheduled, self.plan.nodes[node_id], index
                             )
+                    if self.journal is not None:
+                        await self.journal.wave_finished(index)
+                        self.check_journal()
                     if self.failures and not self.options.keep_going:
                         status, error = RunStatus.FAILED, self.failures[0].error
                         self.skip_rest(f"run failed at wave {index}")
                         break
                 outer.cancel_scope.cancel()  # the run is over: stop the watcher
-        if cancelled:
+        if self.journal_error is not None:
+            status = RunStatus.FAILED
+            error = NodeError(
+                message=f"the checkpoint could not be written: {self.journal_error}",
+                code="CHECKPOINT_FAILED",
+            )
+            self.skip_rest("cancelled: the checkpoint could not be written")
+        elif cancelled:
             status = RunStatus.CANCELLED
             error = NodeError(message="the run was cancelled", code="CANCELLED")
             self.skip_rest("cancelled")
@@ -212,8 +280,18 @@ class _Run:
     def record(self, result: NodeResult) -> NodeResult:
         """Store a node's final result and tell the observers."""
         self.results[result.node_id] = result
+        if self.journal is not None and self.journal_error is None:
+            self.journal.node_finished(result)
+            self.check_journal()
         self.emit(NodeFinished(result=result))
         return result
+
+    def check_journal(self) -> None:
+        """Stop the run when the journal could not write."""
+        if self.journal is not None and self.journal.failure is not None:
+            self.journal_error = self.journal.failure
+            if self.abort_scope is not None:
+                self.abort_scope.cancel()
 
     def emit(self, event: RunEvent) -> None:
         """Send ``event`` to every observer; one that raises is dropped."""

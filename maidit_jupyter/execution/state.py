@@ -66,6 +66,7 @@ class NodeResult:
 
     :ivar started_at: epoch seconds when it started (None if it never ran).
     :ivar finished_at: epoch seconds when it ended.
+    :ivar reused: taken from the checkpoint by a resume instead of run again.
     """
 
     node_id: str
@@ -77,6 +78,7 @@ class NodeResult:
     attempts: int = 0
     started_at: float | None = None
     finished_at: float | None = None
+    reused: bool = False
 
     @property
     def duration_ms(self) -> float:

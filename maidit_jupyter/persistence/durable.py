@@ -78,6 +78,7 @@ class CrashPoint(enum.StrEnum):
     DIR_SYNCED = "dir-synced"
     RECORD_WRITTEN = "record-written"
     RECORD_SYNCED = "record-synced"
+    JOURNAL_RESET = "journal-reset"
 
 
 class FileOps:
@@ -482,6 +483,44 @@ class JournalWriter:
                 raise _fail(self.path, step, exc) from exc
             raise
         self._size += len(frame)
+
+    @property
+    def size(self) -> int:
+        """Bytes of intact records in the journal."""
+        return self._size
+
+    def sync(self) -> None:
+        """Make every record appended so far durable (one fsync; for ``fsync=False``
+        writers that commit in groups).
+
+        Raises:
+            PersistenceError: the fsync failed; the writer is closed (never retried).
+        """
+        self._sync_or_close("fsync of the journal", CrashPoint.RECORD_SYNCED, None)
+
+    def reset(self) -> None:
+        """Empty the journal durably (after a snapshot made its records redundant).
+
+        Raises:
+            PersistenceError: the truncation or its fsync failed; the writer is closed.
+        """
+        self._sync_or_close("emptying the journal", CrashPoint.JOURNAL_RESET, 0)
+        self._size = 0
+
+    def _sync_or_close(self, step: str, point: CrashPoint, length: int | None) -> None:
+        fd = self._fd
+        if fd is None:
+            raise PersistenceError(
+                f"the journal writer of {str(self.path)!r} is closed"
+            )
+        try:
+            if length is not None:
+                self._ops.truncate(fd, length)
+            self._ops.fsync(fd)
+        except OSError as exc:
+            self.close()
+            raise _fail(self.path, step, exc) from exc
+        self._ops.on_step(point)
 
     def close(self) -> None:
         """Close the file (idempotent); close errors are ignored, appends were synced."""

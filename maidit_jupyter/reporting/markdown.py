@@ -14,23 +14,14 @@ from datetime import UTC, datetime
 
 from maidit_jupyter.execution.state import NodeResult, NodeStatus, RunRecord, RunStatus
 from maidit_jupyter.expressions.values import UNDEFINED, to_json
+from maidit_jupyter.redaction import SecretMask, as_mask
 
-__all__ = ["append_execution_log", "format_execution_log", "redact"]
+__all__ = ["append_execution_log", "format_execution_log"]
 
 CELL_WIDTH = 50
 _HEADING = "## Execution Log"
 _ESCAPES = {"|": "\\|", "\n": "\\n", "\r": "\\r"}
 _NEEDS_ESCAPE = re.compile(r"[|\r\n]")
-#: secrets shorter than this are not searched for (they would redact ordinary words).
-_MIN_SECRET = 4
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value in ``text`` with ``***``."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if len(secret) >= _MIN_SECRET and secret in text:
-            text = text.replace(secret, "***")
-    return text
 
 
 def _cell(text: str, width: int = CELL_WIDTH) -> str:
@@ -71,7 +62,10 @@ def _timestamp(seconds: float) -> str:
 
 
 def format_execution_log(
-    record: RunRecord, *, secrets: Iterable[str] = (), now: float | None = None
+    record: RunRecord,
+    *,
+    secrets: Iterable[str] | SecretMask = (),
+    now: float | None = None,
 ) -> str:
     """Render ``record`` as the markdown execution log (ends with a newline).
 
@@ -80,7 +74,7 @@ def format_execution_log(
         secrets: secret values to redact from every cell and message.
         now: the time to measure an unfinished run's duration against (epoch seconds).
     """
-    secret_values = list(secrets)
+    mask = as_mask(secrets)
     finished = record.finished_at if record.finished_at is not None else now
     duration = max(
         0.0,
@@ -102,9 +96,7 @@ def format_execution_log(
         f"**Waves:** {record.waves_executed}",
     ]
     if record.error is not None:
-        lines.append(
-            f"**Error:** {_cell(redact(record.error.message, secret_values), 200)}"
-        )
+        lines.append(f"**Error:** {_cell(mask.redact(record.error.message), 200)}")
     lines += [
         "",
         "### Node Results",
@@ -117,8 +109,8 @@ def format_execution_log(
         key=lambda r: (r.started_at is None, r.started_at or 0.0),
     )
     for result in ordered:
-        output = _cell(redact(_output(result), secret_values))
-        node = _cell(result.node_id)
+        output = _cell(mask.redact(_output(result)))
+        node = _cell(mask.redact(result.node_id))
         lines.append(
             f"| {node} | {result.status} | {result.duration_ms / 1000:.2f}s | {output} |"
         )

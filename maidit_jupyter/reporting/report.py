@@ -16,7 +16,7 @@ from typing import Any
 from maidit_jupyter.errors import Diagnostic
 from maidit_jupyter.execution.state import NodeResult, RunRecord
 from maidit_jupyter.expressions.values import UNDEFINED, FunctionValue
-from maidit_jupyter.reporting.markdown import redact
+from maidit_jupyter.redaction import SecretMask, as_mask
 
 __all__ = ["dumps", "invalid_report", "run_report"]
 
@@ -34,7 +34,7 @@ def _diagnostic(diagnostic: Diagnostic) -> dict[str, Any]:
     }
 
 
-def _json_value(value: Any, secrets: Sequence[str], depth: int = 0) -> Any:
+def _json_value(value: Any, mask: SecretMask, depth: int = 0) -> Any:
     """A JSON-safe copy of an output; anything else becomes ``{"$repr", "$type"}``."""
     if value is UNDEFINED or value is None:
         return None
@@ -43,12 +43,12 @@ def _json_value(value: Any, secrets: Sequence[str], depth: int = 0) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, str):
-        return redact(value, secrets)
+        return mask.redact(value)
     if depth < 100 and isinstance(value, list | tuple):
-        return [_json_value(item, secrets, depth + 1) for item in value]
+        return [_json_value(item, mask, depth + 1) for item in value]
     if depth < 100 and isinstance(value, Mapping):
         return {
-            str(key): _json_value(item, secrets, depth + 1)
+            str(key): _json_value(item, mask, depth + 1)
             for key, item in value.items()
             if item is not UNDEFINED and not isinstance(item, FunctionValue)
         }
@@ -57,26 +57,27 @@ def _json_value(value: Any, secrets: Sequence[str], depth: int = 0) -> Any:
     if len(text) > _REPR_LIMIT:
         text = text[: _REPR_LIMIT - 3] + "..."
     return {
-        "$repr": redact(text, secrets),
+        "$repr": mask.redact(text),
         "$type": f"{kind.__module__}.{kind.__qualname__}",
     }
 
 
-def _node(result: NodeResult, secrets: Sequence[str]) -> dict[str, Any]:
+def _node(result: NodeResult, mask: SecretMask) -> dict[str, Any]:
     error = None
     if result.error is not None:
         error = {
-            "message": redact(result.error.message, secrets),
+            "message": mask.redact(result.error.message),
             "code": result.error.code,
         }
     return {
         "status": str(result.status),
-        "output": _json_value(result.output, secrets),
+        "output": _json_value(result.output, mask),
         "error": error,
-        "reason": result.reason,
+        "reason": None if result.reason is None else mask.redact(result.reason),
         "wave": result.wave,
         "attempts": result.attempts,
         "duration_ms": round(result.duration_ms, 3),
+        "reused": result.reused,
     }
 
 
@@ -87,10 +88,10 @@ def run_report(
     warnings: Iterable[Diagnostic] = (),
     checkpoint: str | None = None,
     log: str = "",
-    secrets: Iterable[str] = (),
+    secrets: Iterable[str] | SecretMask = (),
 ) -> dict[str, Any]:
     """The report of a run that started."""
-    values = list(secrets)
+    mask = as_mask(secrets)
     finished = (
         record.finished_at if record.finished_at is not None else record.started_at
     )
@@ -101,7 +102,7 @@ def run_report(
             None,
         )
         error = {
-            "message": redact(record.error.message, values),
+            "message": mask.redact(record.error.message),
             "code": record.error.code,
             "node": failed,
         }
@@ -115,11 +116,11 @@ def run_report(
         "errors": [],
         "warnings": [_diagnostic(d) for d in warnings],
         "nodes": {
-            node_id: _node(result, values) for node_id, result in record.results.items()
+            node_id: _node(result, mask) for node_id, result in record.results.items()
         },
         "duration_ms": round((finished - record.started_at) * 1000.0, 3),
         "checkpoint": checkpoint,
-        "log": redact(log, values),
+        "log": mask.redact(log),
     }
 
 

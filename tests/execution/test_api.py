@@ -33,7 +33,7 @@ def test_run_accepts_text_and_input(tmp_path: Path) -> None:
         "</workflow>\n"
     )
 
-    async def main() -> maidit_jupyter.RunRecord:
+    async def main() -> maidit_jupyter.FlowRun:
         return await maidit_jupyter.run(
             tmp_path / "cell.flow.md", text=text, workflow_input={"name": "Ada"}
         )

@@ -112,6 +112,7 @@ def test_report_of_a_failed_run_has_every_field() -> None:
         "wave": 0,
         "attempts": 1,
         "duration_ms": 1.2,
+        "reused": False,
     }
     assert report["nodes"]["frame"]["output"] == {
         "$repr": "Frame(rows=3, token=***)",

@@ -1,0 +1,130 @@
+"""Content hashes that tell a resume what changed since the checkpoint.
+
+* The **flow hash** covers the document up to ``</workflow>`` with line endings
+  normalised, so the execution log appended after a run does not count as a change.
+* A scheduled node's **definition hash** covers its canonical definition (kind,
+  attributes, configuration, nested body, and the routing targets it owns such as its
+  fallback node), leaving out source positions: moving a node or re-indenting the file
+  changes nothing.
+* Its **config hash** covers the values of the ``$config`` keys it reads.
+* Its **effective hash** combines both with the effective hashes of the nodes it depends
+  on, Merkle-style: a change anywhere upstream changes every descendant's effective hash.
+
+A stored success is reused on resume only when its effective hash is unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from maidit_jupyter._records import record
+from maidit_jupyter.planning.analysis import Analysis, analyze
+from maidit_jupyter.planning.plan import ExecutionPlan
+from maidit_jupyter.source import SourceSpan
+from maidit_jupyter.syntax.nodes import Node
+from maidit_jupyter.syntax.workflow import Workflow
+
+__all__ = ["NodeHashes", "flow_hash", "node_hashes"]
+
+
+@record
+class NodeHashes:
+    """The hashes of one scheduled node (hex digests, 16 bytes each)."""
+
+    definition: str
+    config: str
+    effective: str
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(
+        text.encode("utf-8", "surrogatepass"), digest_size=16
+    ).hexdigest()
+
+
+def flow_hash(workflow: Workflow) -> str:
+    """The hash of the flow document up to ``</workflow>`` (line endings normalised)."""
+    text = workflow.source[: workflow.footer_offset]
+    return "blake2b:" + _digest(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _canonical(value: Any) -> Any:
+    """JSON-ready data of an AST value without source positions."""
+    if isinstance(value, Node) or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type)
+    ):
+        data: dict[str, Any] = {"$": type(value).__name__}
+        for field in dataclasses.fields(value):
+            item = getattr(value, field.name)
+            if isinstance(item, SourceSpan) or field.name.endswith("spans"):
+                continue
+            data[field.name] = _canonical(item)
+        return data
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {
+            str(key): _canonical(item)
+            for key, item in value.items()
+            if not isinstance(item, SourceSpan)
+        }
+    if isinstance(value, frozenset | set):
+        return sorted(_canonical(item) for item in value)
+    if isinstance(value, tuple | list):
+        return [_canonical(item) for item in value]
+    if isinstance(value, SourceSpan):
+        return None
+    return value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
+
+
+def node_hashes(
+    workflow: Workflow,
+    plan: ExecutionPlan,
+    config: Mapping[str, Any],
+    analysis: Analysis | None = None,
+) -> dict[str, NodeHashes]:
+    """The hashes of every scheduled node of ``plan``, given the run's ``config``."""
+    analysis = analysis or analyze(workflow)
+    owners = plan.graph.owners
+    config_keys: dict[str, set[str]] = {}
+    for facts in analysis.sites:
+        for owner in owners.get(facts.node.id, ()):
+            config_keys.setdefault(owner, set()).update(
+                key for key, _, _ in facts.config_keys
+            )
+    routed_into: dict[str, list[Node]] = {}
+    top_level = {node.id: node for node in workflow.nodes}
+    for target in plan.graph.routed:
+        for owner in owners.get(target, ()):
+            if owner != target and target in top_level:
+                routed_into.setdefault(owner, []).append(top_level[target])
+    hashes: dict[str, NodeHashes] = {}
+    for wave in plan.waves:
+        for node_id in wave:
+            node = plan.nodes[node_id]
+            definition = _digest(
+                _dumps(
+                    [_canonical(node)]
+                    + [_canonical(extra) for extra in routed_into.get(node_id, ())]
+                )
+            )
+            keys = sorted(config_keys.get(node_id, ()))
+            config_part = _digest(_dumps({key: config.get(key) for key in keys}))
+            upstream = sorted(
+                hashes[dep.on].effective
+                for dep in plan.graph.edges.get(node_id, ())
+                if dep.on in hashes
+            )
+            effective = _digest(_dumps([definition, config_part, upstream]))
+            hashes[node_id] = NodeHashes(
+                definition=definition, config=config_part, effective=effective
+            )
+    return hashes

@@ -48,16 +48,16 @@ def _json_value(value: Any, mask: SecretMask, depth: int = 0) -> Any:
         return [_json_value(item, mask, depth + 1) for item in value]
     if depth < 100 and isinstance(value, Mapping):
         return {
-            str(key): _json_value(item, mask, depth + 1)
+            mask.redact(str(key)): _json_value(item, mask, depth + 1)
             for key, item in value.items()
             if item is not UNDEFINED and not isinstance(item, FunctionValue)
         }
     kind = type(value)
-    text = repr(value)
+    text = mask.redact(repr(value))  # before the cut: a cut secret is not masked
     if len(text) > _REPR_LIMIT:
         text = text[: _REPR_LIMIT - 3] + "..."
     return {
-        "$repr": mask.redact(text),
+        "$repr": text,
         "$type": f"{kind.__module__}.{kind.__qualname__}",
     }
 

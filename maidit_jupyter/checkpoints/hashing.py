@@ -52,37 +52,46 @@ def flow_hash(workflow: Workflow) -> str:
     return "blake2b:" + _digest(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    """The fields of an AST class that say what it means (positions left out)."""
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(
+            field.name
+            for field in dataclasses.fields(kind)
+            if field.name != "span" and not field.name.endswith("spans")
+        )
+    return names
+
+
 def _canonical(value: Any) -> Any:
-    """JSON-ready data of an AST value without source positions."""
-    if isinstance(value, Node) or (
-        dataclasses.is_dataclass(value) and not isinstance(value, type)
-    ):
-        data: dict[str, Any] = {"$": type(value).__name__}
-        for field in dataclasses.fields(value):
-            item = getattr(value, field.name)
-            if isinstance(item, SourceSpan) or field.name.endswith("spans"):
-                continue
-            data[field.name] = _canonical(item)
-        return data
+    """A hashable, printable form of an AST value without source positions."""
     if isinstance(value, str):
         return str(value)
-    if isinstance(value, Mapping):
-        return {
-            str(key): _canonical(item)
-            for key, item in value.items()
-            if not isinstance(item, SourceSpan)
-        }
-    if isinstance(value, frozenset | set):
-        return sorted(_canonical(item) for item in value)
-    if isinstance(value, tuple | list):
-        return [_canonical(item) for item in value]
+    if isinstance(value, bool | int | float) or value is None:
+        return value
     if isinstance(value, SourceSpan):
         return None
-    return value
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
+    if isinstance(value, Mapping):
+        return tuple(
+            (str(key), _canonical(item))
+            for key, item in value.items()
+            if not isinstance(item, SourceSpan)
+        )
+    if isinstance(value, frozenset | set):
+        return tuple(sorted(repr(_canonical(item)) for item in value))
+    if isinstance(value, tuple | list):
+        return tuple(_canonical(item) for item in value)
+    kind = type(value)
+    if dataclasses.is_dataclass(kind):
+        return (
+            kind.__name__,
+            *tuple(_canonical(getattr(value, name)) for name in _fields(kind)),
+        )
+    return repr(value)
 
 
 def node_hashes(
@@ -111,19 +120,30 @@ def node_hashes(
         for node_id in wave:
             node = plan.nodes[node_id]
             definition = _digest(
-                _dumps(
-                    [_canonical(node)]
-                    + [_canonical(extra) for extra in routed_into.get(node_id, ())]
+                repr(
+                    (
+                        _canonical(node),
+                        *tuple(
+                            _canonical(extra) for extra in routed_into.get(node_id, ())
+                        ),
+                    )
                 )
             )
             keys = sorted(config_keys.get(node_id, ()))
-            config_part = _digest(_dumps({key: config.get(key) for key in keys}))
+            config_part = _digest(
+                json.dumps(
+                    {key: config.get(key) for key in keys},
+                    sort_keys=True,
+                    ensure_ascii=False,
+                    default=repr,
+                )
+            )
             upstream = sorted(
                 hashes[dep.on].effective
                 for dep in plan.graph.edges.get(node_id, ())
                 if dep.on in hashes
             )
-            effective = _digest(_dumps([definition, config_part, upstream]))
+            effective = _digest(" ".join([definition, config_part, *upstream]))
             hashes[node_id] = NodeHashes(
                 definition=definition, config=config_part, effective=effective
             )

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import anyio
+import anyio.lowlevel
 
 from maidit_jupyter.errors import ExpressionError, MaiditError, NodeRuntimeError
 from maidit_jupyter.execution.events import (
@@ -170,7 +171,7 @@ class _Run:
             variables=self.variables,
         )
         self.nodes = {node.id: node for node in workflow.walk()}
-        self.limiter = anyio.CapacityLimiter(max(1, options.concurrency))
+        self.concurrency = max(1, options.concurrency)
         runtime = workflow.frontmatter.runtime
         retry = runtime.get("retry")
         self.default_retry = (
@@ -231,14 +232,13 @@ class _Run:
                         continue
                     waves_run += 1
                     self.emit(WaveStarted(index=index, nodes=tuple(todo)))
-                    async with anyio.create_task_group() as group:
-                        for node_id in todo:
-                            group.start_soon(
-                                self.run_scheduled, self.plan.nodes[node_id], index
-                            )
+                    await self.run_wave(todo, index)
                     if self.journal is not None:
                         await self.journal.wave_finished(index)
                         self.check_journal()
+                    # Let the cancel watcher and displays run, and take a cancellation,
+                    # even when no node of the wave awaited anything.
+                    await anyio.lowlevel.checkpoint()
                     if self.failures and not self.options.keep_going:
                         status, error = RunStatus.FAILED, self.failures[0].error
                         self.skip_rest(f"run failed at wave {index}")
@@ -315,6 +315,27 @@ class _Run:
                         )
                     )
 
+    async def run_wave(self, todo: list[str], index: int) -> None:
+        """Run a wave's nodes, at most ``concurrency`` at once.
+
+        ``min(concurrency, len(todo))`` workers take nodes in document order, so a wave of
+        5,000 nodes costs 10 tasks, not 5,000 tasks queueing on a limiter; a wave of one
+        node runs inline (most waves of a chain).
+        """
+        nodes = self.plan.nodes
+        if len(todo) == 1:
+            await self.run_scheduled(nodes[todo[0]], index)
+            return
+        queue = iter(todo)
+
+        async def worker() -> None:
+            for node_id in queue:
+                await self.run_scheduled(nodes[node_id], index)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(min(self.concurrency, len(todo))):
+                group.start_soon(worker)
+
     async def run_scheduled(self, node: Node, wave: int) -> None:
         """Run a top-level node of a wave, unless an upstream node did not succeed."""
         for dependency in self.plan.graph.edges.get(node.id, ()):
@@ -329,8 +350,7 @@ class _Run:
                     )
                 )
                 return
-        async with self.limiter:
-            await self.run_node(node, wave)
+        await self.run_node(node, wave)
 
     def node_input(self, node: Node) -> Value:
         """The input of a node: its ``input=`` reference(s), else the workflow input."""
@@ -414,8 +434,10 @@ class _Run:
         if timeout is None and isinstance(node, ConfiguredNode):
             configured = node.config.get("timeout")
             timeout = configured if isinstance(configured, int | float) else None
+        if not timeout:
+            return await self.dispatch(node, node_input, scope)
         try:
-            with anyio.fail_after(timeout / 1000.0 if timeout else None):
+            with anyio.fail_after(timeout / 1000.0):
                 return await self.dispatch(node, node_input, scope)
         except TimeoutError:
             raise NodeRuntimeError(

@@ -99,14 +99,15 @@ class PreparedRun:
 
 def _check(
     source: str, path: Path, checked: CheckedDocument | None = None
-) -> tuple[Workflow, ExecutionPlan, tuple[Diagnostic, ...]]:
+) -> tuple[Workflow, ExecutionPlan, Analysis, tuple[Diagnostic, ...]]:
     checked = checked or check_document(source, path=str(path))
     workflow, plan = checked.workflow, checked.plan
     if workflow is None or checked.parsed.errors:
         raise WorkflowSyntaxError(checked.report.diagnostics, source=source)
     if plan is None:
         raise WorkflowValidationError(checked.report.diagnostics, source=source)
-    return workflow, plan, tuple(checked.report.warnings)
+    analysis = checked.analysis or analyze(workflow)
+    return workflow, plan, analysis, tuple(checked.report.warnings)
 
 
 def _used_secrets(workflow: Workflow, analysis: Analysis) -> set[str]:
@@ -207,10 +208,9 @@ def prepare_run(
     (with ``text``), so it is not checked twice.
     """
     path, source = _read_flow(flow, text)
-    workflow, plan, warnings = _check(source, path, checked)
+    workflow, plan, analysis, warnings = _check(source, path, checked)
     environ = os.environ if environ is None else environ
     front = workflow.frontmatter
-    analysis = analyze(workflow)
     values = resolve_secrets(
         front.secrets, environ, used=_used_secrets(workflow, analysis), given=secrets
     )
@@ -293,7 +293,7 @@ def prepare_resume(
     try:
         stored = load_checkpoint(target)
         path, source = _read_flow(flow if flow is not None else stored.flow_path, text)
-        workflow, plan, warnings = _check(source, path)
+        workflow, plan, analysis, warnings = _check(source, path)
         if workflow.name != stored.workflow:
             raise CheckpointError(
                 f"{str(target)!r} is a checkpoint of workflow {stored.workflow!r}, "
@@ -301,7 +301,6 @@ def prepare_resume(
             )
         environ = os.environ if environ is None else environ
         front = workflow.frontmatter
-        analysis = analyze(workflow)
         values = resolve_secrets(
             front.secrets,
             environ,

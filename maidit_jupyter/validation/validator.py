@@ -44,18 +44,23 @@ def validate(
 
 
 class CheckedDocument:
-    """A document parsed, validated and (when valid) planned, with every diagnostic."""
+    """A document parsed, validated and (when valid) planned, with every diagnostic.
+
+    :ivar analysis: the parsed facts of every expression (None if there is no workflow).
+    """
 
     def __init__(
         self,
         parsed: ParseResult,
         diagnostics: Iterable[Diagnostic],
         plan: ExecutionPlan | None,
+        analysis: Analysis | None = None,
     ) -> None:
         self.parsed = parsed
         self.workflow = parsed.workflow
         self.report = ValidationReport(diagnostics=tuple(sort_diagnostics(diagnostics)))
         self.plan = plan
+        self.analysis = analysis
 
 
 def check_document(text: str, *, path: str = "<flow>") -> CheckedDocument:
@@ -69,11 +74,12 @@ def _check_document(text: str, path: str) -> CheckedDocument:
     diagnostics = list(parsed.diagnostics)
     if parsed.workflow is None:
         return CheckedDocument(parsed, diagnostics, None)
-    found, execution_plan = _validate(parsed.workflow, analyze(parsed.workflow))
+    analysis = analyze(parsed.workflow)
+    found, execution_plan = _validate(parsed.workflow, analysis)
     diagnostics.extend(found)
     if any(d.is_error for d in diagnostics):
         execution_plan = None
-    return CheckedDocument(parsed, diagnostics, execution_plan)
+    return CheckedDocument(parsed, diagnostics, execution_plan, analysis)
 
 
 def _validate(

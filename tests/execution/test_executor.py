@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from maidit_jupyter.errors import NodeRuntimeError
-from maidit_jupyter.execution.events import RunEvent
+from maidit_jupyter.execution.events import NodeFinished, RunEvent
 from maidit_jupyter.execution.executor import RunOptions, execute
 from maidit_jupyter.execution.inputs import resolve_config
 from maidit_jupyter.execution.state import NodeStatus, RunRecord, RunStatus
@@ -264,6 +264,41 @@ def test_cancel_event_ends_the_run_as_cancelled(tmp_path: Path) -> None:
     assert record.status is RunStatus.CANCELLED
     assert record.results["wait"].reason == "cancelled"
     assert record.results["after"].reason == "cancelled"
+
+
+def test_cancel_reaches_a_chain_whose_nodes_never_wait(tmp_path: Path) -> None:
+    """Nodes that never await (templates) still let a cancel in between waves."""
+    body = '<transform id="n0" type="template"><template>x</template></transform>\n'
+    body += "\n".join(
+        f'<transform id="n{i}" type="template" input="n{i - 1}">'
+        "<template>{{ input }}</template></transform>"
+        for i in range(1, 500)
+    )
+    checked = check_document(flow(body), path="t.flow.md")
+    workflow, plan = checked.workflow, checked.plan
+    assert workflow is not None
+    assert plan is not None
+    cancel_now: list[anyio.Event] = []
+
+    def cancel_at_n10(event: RunEvent) -> None:
+        if isinstance(event, NodeFinished) and event.result.node_id == "n10":
+            cancel_now[0].set()
+
+    async def main() -> RunRecord:
+        cancel_now.append(anyio.Event())
+        return await execute(
+            workflow,
+            plan,
+            RunOptions(base_dir=tmp_path),
+            cancel=cancel_now[0],
+            observers=[cancel_at_n10],
+        )
+
+    record = anyio.run(main)
+    assert record.status is RunStatus.CANCELLED
+    ran = [r for r in record.results.values() if r.status is NodeStatus.SUCCESS]
+    assert 11 <= len(ran) <= 13
+    assert record.results["n499"].reason == "cancelled"
 
 
 async def _set_later(event: anyio.Event) -> None:

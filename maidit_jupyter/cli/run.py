@@ -20,14 +20,11 @@ from typing import Any, TextIO
 import anyio
 
 from maidit_jupyter.cli.commands import load_checked, print_invalid
+from maidit_jupyter.cli.progress import LiveProgress, progress_for
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import Diagnostic, PersistenceError, WorkflowError
 from maidit_jupyter.execution.events import (
-    NodeFinished,
-    NodeRetrying,
     Observer,
-    RunEvent,
-    WaveStarted,
 )
 from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.inputs import RunInputError, parse_override
@@ -213,9 +210,16 @@ def _execute(args: argparse.Namespace, out: TextIO, prepare: Any) -> int:
         if not prepared.resume.rerun:
             print("nothing to run: every node is reused", file=sys.stderr)
     observers: list[Observer] = []
+    display = None
     if args.format == "text":
-        observers.append(_Progress(len(prepared.plan.waves), mask))
-    anyio.run(_run_until_signalled, flow_run, observers)
+        total = sum(1 for _ in prepared.workflow.walk())
+        display = progress_for(len(prepared.plan.waves), total, mask)
+        observers.append(display)
+    try:
+        anyio.run(_run_until_signalled, flow_run, observers)
+    finally:
+        if isinstance(display, LiveProgress):
+            display.close()
     if not args.no_log:
         _write_log(prepared.flow_path, prepared.workflow, flow_run.log_markdown)
     if flow_run.checkpoint_error is not None:
@@ -234,39 +238,6 @@ def _execute(args: argparse.Namespace, out: TextIO, prepare: Any) -> int:
     else:
         out.write(_summary(flow_run, mask) + "\n")
     return 0 if flow_run.status is RunStatus.COMPLETED else 1
-
-
-class _Progress:
-    """Prints one line per wave and per finished node on stderr (text mode)."""
-
-    def __init__(self, waves: int, mask: SecretMask) -> None:
-        self.waves = waves
-        self.mask = mask
-
-    def __call__(self, event: RunEvent) -> None:
-        redact = self.mask.redact
-        if isinstance(event, WaveStarted):
-            print(
-                f"wave {event.index + 1}/{self.waves}: {', '.join(event.nodes)}",
-                file=sys.stderr,
-            )
-        elif isinstance(event, NodeRetrying):
-            print(
-                f"  ↻ {event.node_id}: {redact(event.message)} "
-                f"(retry {event.attempt} in {event.delay_ms:.0f} ms)",
-                file=sys.stderr,
-            )
-        elif isinstance(event, NodeFinished):
-            result = event.result
-            if result.reused:
-                line = f"  = {result.node_id} (reused from the checkpoint)"
-            elif result.status is NodeStatus.SUCCESS:
-                line = f"  ✓ {result.node_id} ({result.duration_ms:.0f} ms)"
-            elif result.status is NodeStatus.FAILED and result.error is not None:
-                line = f"  ✗ {result.node_id}: {redact(result.error.message)}"
-            else:
-                line = f"  - {result.node_id} skipped: {redact(result.reason or '')}"
-            print(line, file=sys.stderr)
 
 
 async def _run_until_signalled(flow_run: FlowRun, observers: list[Observer]) -> None:

@@ -4,8 +4,8 @@ A checkpoint is two files next to each other:
 
 * ``<run_id>.json``: the **snapshot**, one JSON document (format below), replaced
   atomically;
-* ``<run_id>.journal``: records appended since that snapshot, one per finished node and
-  one per finished wave, each framed and checksummed (:mod:`maidit_jupyter.persistence`).
+* ``<run_id>.journal``: records appended since that snapshot, one per finished node,
+  each framed and checksummed (:mod:`maidit_jupyter.persistence`).
 
 Reading takes the snapshot and applies the journal records whose sequence number is
 above the snapshot's ``journal_seq``; a torn last record (a crash mid-append) is
@@ -397,8 +397,5 @@ def _replay_journal(checkpoint: Checkpoint, reader: _Reader) -> None:
         if seq <= checkpoint.journal_seq:
             continue
         checkpoint.journal_seq = seq
-        if "node" in item:
-            node_id = reader.get(item, "node", str, "journal record")
-            checkpoint.results[node_id] = reader.result(node_id, item.get("result"))
-        elif "wave" not in item:
-            raise reader.fail("a journal record is neither a node nor a wave")
+        node_id = reader.get(item, "node", str, "journal record")
+        checkpoint.results[node_id] = reader.result(node_id, item.get("result"))

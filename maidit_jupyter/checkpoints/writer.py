@@ -6,8 +6,8 @@ The writer owns the run's lock for as long as the run lasts, and:
 * after **every node** appends one journal record with ``write(2)``: from then on the
   result survives the process being killed (``SIGKILL``, a kernel restart), because the
   bytes are in the operating system's page cache;
-* at a wave boundary appends a wave record and, when at least ``sync_interval`` seconds
-  passed since the last one, fsyncs the journal (*group commit*): a power loss loses at
+* at a wave boundary, when at least ``sync_interval`` seconds passed since the last
+  one, fsyncs the journal (*group commit*): a power loss loses at
   most the nodes of the last interval, which a resume simply runs again; when the
   journal has outgrown the snapshot it writes a fresh snapshot and empties the journal
   (*compaction*), so reading a checkpoint and writing one both stay linear in the state;
@@ -147,10 +147,9 @@ class CheckpointWriter:
         self._append(f'{{"seq":{self.seq + 1},"node":{node},"result":{entry}}}')
 
     async def wave_finished(self, index: int) -> None:
-        """Append a wave record; fsync or compact when it is due (in a worker thread)."""
+        """Fsync the journal or compact it when that is due (in a worker thread)."""
         if self.failure is not None or self._journal is None:
             return
-        self._append(f'{{"seq":{self.seq + 1},"wave":{index}}}')
         journal = self._journal
         if journal.size > max(COMPACT_MIN_BYTES, self._snapshot_size):
             await anyio.to_thread.run_sync(self._guarded, self._compact)

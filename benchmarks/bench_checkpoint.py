@@ -123,7 +123,9 @@ def main() -> None:
     for size in (10_000, 1_000_000):
         p50, p99 = snapshot_cost(size)
         print(f"  {size / 1000:>6.0f} KB state: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
-    print(f"journal record per node (encode + append, no fsync): {record_cost():.1f} µs")
+    print(
+        f"journal record per node (encode + append, no fsync): {record_cost():.1f} µs"
+    )
     print("chain runs: with a checkpoint vs without")
     for nodes in (1000, 5000):
         with_s, fsyncs, written = run_cost(nodes, True)

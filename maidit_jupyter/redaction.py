@@ -1,7 +1,8 @@
 """Keep secret values out of every output: masks for a secret and its common encodings.
 
 A secret leaks in more shapes than its raw text: inside a JSON string its quotes and
-backslashes are escaped, in a URL it is percent-encoded (``quote`` or ``quote_plus``), in a
+backslashes are escaped (and escaped again when that JSON text is itself a string inside
+JSON), in a URL it is percent-encoded (``quote`` or ``quote_plus``), in a
 Basic-auth header or a data URL it is base64 (standard or URL-safe alphabet), in a
 ``repr`` its backslashes double. :class:`SecretMask` searches for all of these forms and
 replaces each with ``***``; :meth:`SecretMask.contains` tells whether any is present (a
@@ -28,11 +29,18 @@ REDACTED = "***"
 def _forms(secret: str) -> set[str]:
     """The raw value and the encodings it commonly travels in."""
     raw = secret.encode("utf-8", "surrogatepass")
-    forms = {
-        secret,
+    escaped = {
         json.dumps(secret, ensure_ascii=False)[1:-1],
         json.dumps(secret)[1:-1],
         repr(secret)[1:-1],
+    }
+    forms = {
+        secret,
+        *escaped,
+        # an escaped form inside JSON text (a node returned ``json.dumps(secret)``, and
+        # its output is stored or shown as JSON) has its backslashes escaped again
+        *(json.dumps(form, ensure_ascii=False)[1:-1] for form in escaped),
+        *(json.dumps(form)[1:-1] for form in escaped),
         quote(secret, safe=""),
         quote(secret),
         quote_plus(secret, safe=""),

@@ -6,7 +6,8 @@
   attributes, configuration, nested body, and the routing targets it owns such as its
   fallback node), leaving out source positions: moving a node or re-indenting the file
   changes nothing.
-* Its **config hash** covers the values of the ``$config`` keys it reads.
+* Its **config hash** covers the values of the ``$config`` keys it reads, keyed with
+  the run id (a hash of a bare value could be confirmed by guessing).
 * Its **effective hash** combines both with the effective hashes of the nodes it depends
   on, Merkle-style: a change anywhere upstream changes every descendant's effective hash.
 
@@ -99,8 +100,14 @@ def node_hashes(
     plan: ExecutionPlan,
     config: Mapping[str, Any],
     analysis: Analysis | None = None,
+    *,
+    salt: str = "",
 ) -> dict[str, NodeHashes]:
-    """The hashes of every scheduled node of ``plan``, given the run's ``config``."""
+    """The hashes of every scheduled node of ``plan``, given the run's ``config``.
+
+    ``salt`` (the run id) keys the config hashes, so a config value (which might be
+    sensitive) cannot be confirmed by hashing guesses against a checkpoint.
+    """
     analysis = analysis or analyze(workflow)
     owners = plan.graph.owners
     config_keys: dict[str, set[str]] = {}
@@ -131,7 +138,8 @@ def node_hashes(
             )
             keys = sorted(config_keys.get(node_id, ()))
             config_part = _digest(
-                json.dumps(
+                salt
+                + json.dumps(
                     {key: config.get(key) for key in keys},
                     sort_keys=True,
                     ensure_ascii=False,

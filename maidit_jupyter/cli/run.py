@@ -30,11 +30,12 @@ from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.inputs import RunInputError, parse_override
 from maidit_jupyter.execution.launch import PreparedRun, prepare_resume, prepare_run
 from maidit_jupyter.execution.state import NodeStatus, RunStatus
-from maidit_jupyter.expressions.values import UNDEFINED, to_json
+from maidit_jupyter.expressions.values import UNDEFINED
 from maidit_jupyter.parsing.parser import read_document
 from maidit_jupyter.persistence.durable import write_atomic
 from maidit_jupyter.redaction import SecretMask
 from maidit_jupyter.reporting.markdown import append_execution_log
+from maidit_jupyter.reporting.preview import preview
 from maidit_jupyter.reporting.report import dumps, invalid_report
 from maidit_jupyter.syntax.workflow import Workflow
 
@@ -302,15 +303,10 @@ def _summary(flow_run: FlowRun, mask: SecretMask) -> str:
     ]
     if ok and shown:
         lines += ["", "Final outputs:"]
-        for result in shown:
-            text = mask.redact(
-                result.output
-                if isinstance(result.output, str)
-                else to_json(result.output)
-            )
-            lines.append(
-                f"  {result.node_id}: {text if len(text) <= 60 else text[:60] + '...'}"
-            )
+        lines.extend(
+            f"  {result.node_id}: {preview(result.output, 63, mask)}"
+            for result in shown
+        )
     checkpoint = flow_run.checkpoint_path
     if checkpoint is not None:
         lines += ["", f"Checkpoint: {checkpoint}"]

@@ -399,10 +399,8 @@ class _Run:
                 )
                 raise
             except Exception as exc:  # noqa: BLE001 - every node failure becomes its result
-                if (
-                    attempts <= policy.max_retries
-                    and is_retryable(exc)
-                    and self.wants_retry(policy, exc, scope)
+                if attempts <= policy.max_retries and self.wants_retry(
+                    policy, exc, scope
                 ):
                     delay = policy.delay_ms(attempts, self.rng)
                     self.emit(
@@ -500,9 +498,16 @@ class _Run:
     def wants_retry(
         self, policy: RetryPolicy, error: BaseException, scope: Scope
     ) -> bool:
-        """Whether the policy's ``when`` condition holds for ``$error`` (true without one)."""
+        """Whether to try again after ``error``.
+
+        A mistake in an expression never is (it would fail the same way). Otherwise a
+        ``when`` condition over ``$error`` decides; without one, the error's kind does
+        (timeouts, connection errors, HTTP 429/5xx yes; missing files, bad data no).
+        """
+        if isinstance(error, ExpressionError):
+            return False
         if policy.when is None:
-            return True
+            return is_retryable(error)
         try:
             expression = self.compiler.expression(policy.when)
             return truthy(

@@ -4,7 +4,9 @@ It is what ``await maidit_jupyter.run(...)`` and ``resume(...)`` return: the sta
 every node's result and output, the execution log as markdown, the plan, the checkpoint
 and what a resume decided, and the means to act on the run: :meth:`FlowRun.cancel`
 while it runs, :meth:`FlowRun.resume` after it failed, was cancelled or paused.
-Everything it shows has the run's secrets redacted.
+Everything it shows (repr, HTML, the log, the report, ``error``, the messages and reasons
+in ``results``) has the run's secrets redacted; node outputs are the data itself, and
+``record`` is the executor's raw record.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ class FlowRun:
 
     @property
     def record(self) -> RunRecord | None:
-        """The finished run's record (None while it runs)."""
+        """The finished run's raw record (None while it runs; not redacted)."""
         return self._record
 
     @property

@@ -57,7 +57,7 @@ from maidit_jupyter.planning.analysis import Analysis, analyze
 from maidit_jupyter.planning.plan import ExecutionPlan
 from maidit_jupyter.redaction import SecretMask
 from maidit_jupyter.syntax.nodes import ConfiguredNode
-from maidit_jupyter.syntax.workflow import Workflow
+from maidit_jupyter.syntax.workflow import ConfigField, Workflow
 from maidit_jupyter.validation.validator import CheckedDocument, check_document
 
 __all__ = ["PreparedRun", "launch", "prepare_resume", "prepare_run"]
@@ -217,7 +217,7 @@ def prepare_run(
     mask = SecretMask(values.values())
     options = RunOptions(
         base_dir=path.parent,
-        config=resolve_config(front.config, config, source=config_source),
+        config=_config(mask, front.config, config, config_source),
         secrets=values,
         env=dict(environ),
         workflow_input=workflow_input,
@@ -237,7 +237,9 @@ def prepare_run(
     )
     if checkpoint:
         assert options.run_id is not None
-        hashes = node_hashes(workflow, plan, options.config, analysis)
+        hashes = node_hashes(
+            workflow, plan, options.config, analysis, salt=options.run_id
+        )
         directory = (
             Path(state_dir) if state_dir is not None else path.parent / STATE_DIR
         )
@@ -311,8 +313,8 @@ def prepare_resume(
         kept = {
             key: value for key, value in stored.config.items() if key in front.config
         }
-        resolved = resolve_config(
-            front.config, {**kept, **(config or {})}, source=config_source
+        resolved = _config(
+            mask, front.config, {**kept, **(config or {})}, config_source
         )
         if workflow_input is UNDEFINED:
             if not stored.input_stored:
@@ -341,7 +343,7 @@ def prepare_resume(
             timeout_ms=timeout_ms,
             run_id=stored.run_id,
         )
-        hashes = node_hashes(workflow, plan, resolved, analysis)
+        hashes = node_hashes(workflow, plan, resolved, analysis, salt=stored.run_id)
         decided = plan_resume(stored, plan, hashes, flow_hash(workflow))
         entries = {
             node_id: encode_result(
@@ -386,6 +388,20 @@ def prepare_resume(
         writer=writer,
         resume=decided,
     )
+
+
+def _config(
+    mask: SecretMask,
+    fields: Mapping[str, ConfigField],
+    config: Mapping[str, Any] | None,
+    source: str,
+) -> dict[str, Any]:
+    """``$config`` for the run; the problems quote values, so secrets are masked."""
+    try:
+        resolved = resolve_config(fields, config, source=source)
+    except RunInputError as exc:
+        raise RunInputError(mask.redact(problem) for problem in exc.problems) from None
+    return resolved
 
 
 def _int(value: Any) -> int | None:

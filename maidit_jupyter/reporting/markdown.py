@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from maidit_jupyter.execution.state import NodeResult, NodeStatus, RunRecord, RunStatus
-from maidit_jupyter.expressions.values import UNDEFINED, to_json
 from maidit_jupyter.redaction import SecretMask, as_mask
+from maidit_jupyter.reporting.preview import preview
 
 __all__ = ["append_execution_log", "format_execution_log"]
 
@@ -43,17 +43,13 @@ def _cell(text: str, width: int = CELL_WIDTH) -> str:
     return "".join(kept) + "..."
 
 
-def _output(result: NodeResult) -> str:
+def _output(result: NodeResult, mask: SecretMask) -> str:
     if result.status is NodeStatus.FAILED and result.error is not None:
-        return f"Error: {result.error.message}"
+        return mask.redact(f"Error: {result.error.message}")
     if result.status is NodeStatus.SKIPPED:
-        return f"Skipped: {result.reason}" if result.reason else "Skipped"
-    if result.output is UNDEFINED:
-        return "-"
-    try:
-        return to_json(result.output)
-    except (TypeError, ValueError):
-        return repr(result.output)
+        return mask.redact(f"Skipped: {result.reason}" if result.reason else "Skipped")
+    # enough text for the cell even after escaping; never the whole output
+    return preview(result.output, 4 * CELL_WIDTH, mask, quote=True)
 
 
 def _timestamp(seconds: float) -> str:
@@ -109,7 +105,7 @@ def format_execution_log(
         key=lambda r: (r.started_at is None, r.started_at or 0.0),
     )
     for result in ordered:
-        output = _cell(mask.redact(_output(result)))
+        output = _cell(_output(result, mask))
         node = _cell(mask.redact(result.node_id))
         lines.append(
             f"| {node} | {result.status} | {result.duration_ms / 1000:.2f}s | {output} |"

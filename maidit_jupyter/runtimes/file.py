@@ -46,8 +46,11 @@ class FileSource:
         """Read ``path`` in ``format`` (from the extension by default)."""
         path = resolve_path(_path_text(ctx), ctx.base_dir)
         encoding = to_string(ctx.setting("encoding", "utf-8"))
+        # A read that hangs (a FIFO, a dead network mount) must not hold a timeout or a
+        # cancel hostage: the thread is abandoned, and its result dropped.
         return await anyio.to_thread.run_sync(
-            partial(read_data, path, _format(ctx), encoding=encoding)
+            partial(read_data, path, _format(ctx), encoding=encoding),
+            abandon_on_cancel=True,
         )
 
 

@@ -30,11 +30,12 @@ import errno
 import os
 import re
 import stat
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import unquote
 
 from maidit_jupyter.errors import NodeRuntimeError, PersistenceError
-from maidit_jupyter.persistence.durable import write_atomic
+from maidit_jupyter.persistence.durable import remove_stale_temps, write_atomic
 from maidit_jupyter.runtimes.formats import (
     INVALID_CONFIG,
     PARSE_ERROR,
@@ -292,6 +293,8 @@ def write_data(
         content = render_data(value, name, pretty=pretty, encoding=encoding)
         size = len(content)
     _make_parent(path, create_dirs)  # only once the content is known to be good
+    with suppress(PersistenceError):
+        remove_stale_temps(path)  # left by a write that crashed; this node rewrites it
     try:
         write_atomic(
             path, content, new_file_mode=0o666

@@ -5,7 +5,9 @@
 ones. The function gets the node's input (transforms and sinks) and the ``<arg name
 value>`` values as keyword arguments. A plain function runs in a worker thread, so a slow
 one never blocks the run; an ``async def`` one is awaited. Its result is the node's output
-and need not be JSON (a DataFrame is fine).
+and need not be JSON (a DataFrame is fine). A timeout or a cancel ends the node at once:
+an async function is cancelled; a plain one cannot be stopped, so its thread is left to
+finish in the background and its result is dropped.
 
 ``var="name"`` (a notebook variable) needs the notebook; elsewhere it is an error that
 says so.
@@ -104,8 +106,10 @@ class PythonRuntime:
         try:
             if inspect.iscoroutinefunction(function):
                 return await function(*positional, **kwargs)
+            # A thread cannot be stopped: on a timeout or cancel the node ends at
+            # once and the function's thread is left to finish on its own.
             return await anyio.to_thread.run_sync(
-                partial(function, *positional, **kwargs)
+                partial(function, *positional, **kwargs), abandon_on_cancel=True
             )
         except NodeRuntimeError:
             raise
@@ -113,4 +117,5 @@ class PythonRuntime:
             raise NodeRuntimeError(
                 f"{to_string(ctx.config['function'])} raised {type(exc).__name__}: {exc}",
                 code="RUNTIME_PYTHON_ERROR",
+                retryable=isinstance(exc, ConnectionError | TimeoutError),
             ) from exc

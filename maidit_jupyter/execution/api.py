@@ -15,7 +15,9 @@ its status says so. Problems found before anything runs raise:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+import inspect
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +27,30 @@ from maidit_jupyter.checkpoints import can_resume
 from maidit_jupyter.execution.events import Observer
 from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.launch import prepare_resume, prepare_run
+from maidit_jupyter.execution.state import NodeError, RunStatus
 from maidit_jupyter.expressions.values import UNDEFINED, Value
 
-__all__ = ["can_resume", "resume", "resume_sync", "run", "run_sync"]
+__all__ = ["ErrorHandler", "can_resume", "resume", "resume_sync", "run", "run_sync"]
+
+#: ``on_error(error, flow_run)``: called once when a run fails (may be ``async``).
+ErrorHandler = Callable[[NodeError, FlowRun], Awaitable[None] | None]
+
+
+async def _finish(flow_run: FlowRun, on_error: ErrorHandler | None) -> FlowRun:
+    """Call the workflow-level error handler of a failed run; its own failure is
+    reported (on stderr and as ``flow_run.error_handler_failure``), never raised."""
+    error = flow_run.error
+    if on_error is None or flow_run.status is not RunStatus.FAILED or error is None:
+        return flow_run
+    try:
+        outcome = on_error(error, flow_run)
+        if inspect.isawaitable(outcome):
+            await outcome
+    except Exception as exc:  # noqa: BLE001 - the handler must not mask the run's error
+        flow_run.error_handler_failure = exc
+        message = flow_run.redact(f"{type(exc).__name__}: {exc}")
+        print(f"Error handler failed: {message}", file=sys.stderr)
+    return flow_run
 
 
 async def run(
@@ -44,6 +67,7 @@ async def run(
     state_dir: str | Path | None = None,
     observers: Sequence[Observer] = (),
     on_start: Callable[[FlowRun], None] | None = None,
+    on_error: ErrorHandler | None = None,
 ) -> FlowRun:
     """Run the flow file ``flow`` (or ``text``, with ``flow`` as its name and directory).
 
@@ -61,6 +85,8 @@ async def run(
         state_dir: where checkpoints go (default: ``.maidit-state`` next to the flow).
         observers: callables receiving the run's events.
         on_start: called with the :class:`FlowRun` before it runs (keep it to cancel).
+        on_error: the workflow-level error handler, ``on_error(error, flow_run)``,
+            called once if the run fails, after its checkpoint is written.
     """
     prepared = await anyio.to_thread.run_sync(
         lambda: prepare_run(
@@ -79,7 +105,7 @@ async def run(
     flow_run = FlowRun(prepared)
     if on_start is not None:
         on_start(flow_run)
-    return await flow_run._execute(observers)
+    return await _finish(await flow_run._execute(observers), on_error)
 
 
 async def resume(
@@ -95,6 +121,7 @@ async def resume(
     timeout_ms: float | None = None,
     observers: Sequence[Observer] = (),
     on_start: Callable[[FlowRun], None] | None = None,
+    on_error: ErrorHandler | None = None,
 ) -> FlowRun:
     """Continue the run of ``checkpoint``: reuse every node that succeeded and did not
     change, run the rest (``FlowRun.resume_plan`` says which and why).
@@ -111,6 +138,7 @@ async def resume(
         timeout_ms: a deadline for this resumed part.
         observers: callables receiving the run's events.
         on_start: called with the :class:`FlowRun` before it runs.
+        on_error: the workflow-level error handler (see :func:`run`).
     """
     prepared = await anyio.to_thread.run_sync(
         lambda: prepare_resume(
@@ -128,7 +156,7 @@ async def resume(
     flow_run = FlowRun(prepared)
     if on_start is not None:
         on_start(flow_run)
-    return await flow_run._execute(observers)
+    return await _finish(await flow_run._execute(observers), on_error)
 
 
 def _sync(call: Callable[[], Coroutine[Any, Any, FlowRun]], name: str) -> FlowRun:

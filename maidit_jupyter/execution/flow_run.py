@@ -84,6 +84,8 @@ class FlowRun:
         self._cancel = anyio.Event()
         self._log: str | None = None
         self._results: Mapping[str, NodeResult] | None = None
+        #: what the ``on_error`` handler raised, if it failed.
+        self.error_handler_failure: Exception | None = None
 
     # -- what the run is -------------------------------------------------------------
 
@@ -213,6 +215,10 @@ class FlowRun:
             log=self.log_markdown,
             secrets=self._prepared.mask,
         )
+
+    def redact(self, text: str) -> str:
+        """``text`` with this run's secret values masked."""
+        return self._prepared.mask.redact(text)
 
     # -- acting on it ----------------------------------------------------------------
 

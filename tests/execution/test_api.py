@@ -1,4 +1,4 @@
-"""The Python API: run() and run_sync()."""
+"""The Python API: run() and run_sync(), the workflow-level error handler."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import shutil
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 import maidit_jupyter
 from maidit_jupyter import RunInputError, RunStatus, WorkflowValidationError
+from maidit_jupyter.execution.state import NodeError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -58,3 +60,64 @@ def test_run_sync_inside_an_event_loop_points_to_await() -> None:
 
     with pytest.raises(RuntimeError, match=r"await maidit_jupyter\.run"):
         anyio.run(main)
+
+
+FAILING = (
+    "---\nname: failing\nversion: 1.0.0\nsecrets:\n  - TOKEN\n---\n<workflow>\n"
+    '<source id="load" type="file"><path>missing-{{ $secrets.TOKEN }}.json</path></source>\n'
+    '<transform id="after" type="template" input="load"><template>x</template></transform>\n'
+    "</workflow>\n"
+)
+
+
+def test_the_error_handler_is_called_once_when_a_run_fails(tmp_path: Path) -> None:
+    """on_error gets the redacted error and the run, after the checkpoint is written."""
+    flow = tmp_path / "failing.flow.md"
+    flow.write_text(FAILING)
+    calls: list[tuple[str, str, bool]] = []
+
+    def handler(error: NodeError, run: maidit_jupyter.FlowRun) -> None:
+        assert run.checkpoint_path is not None
+        calls.append((error.code, error.message, run.checkpoint_path.exists()))
+
+    run = maidit_jupyter.run_sync(
+        flow, secrets={"TOKEN": "tok-12345"}, on_error=handler
+    )
+    assert run.status is RunStatus.FAILED
+    assert len(calls) == 1
+    code, message, saved = calls[0]
+    assert code == "ENOENT"
+    assert "tok-12345" not in message
+    assert "missing-***.json" in message
+    assert saved
+
+    ok = maidit_jupyter.run_sync(EXAMPLES / "grades.flow.md", on_error=handler)
+    assert ok.status is RunStatus.COMPLETED
+    assert len(calls) == 1
+
+
+def test_an_async_handler_is_awaited_and_a_failing_one_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An async handler is awaited; a handler that raises never masks the run's error."""
+    flow = tmp_path / "failing.flow.md"
+    flow.write_text(FAILING)
+    seen: list[str] = []
+
+    async def notify(error: NodeError, run: maidit_jupyter.FlowRun) -> None:
+        await anyio.lowlevel.checkpoint()
+        seen.append(error.code)
+
+    run = maidit_jupyter.run_sync(flow, secrets={"TOKEN": "tok-12345"}, on_error=notify)
+    assert seen == ["ENOENT"]
+
+    def broken(error: NodeError, run: maidit_jupyter.FlowRun) -> None:
+        raise RuntimeError("pager down for tok-12345")
+
+    run = maidit_jupyter.run_sync(flow, secrets={"TOKEN": "tok-12345"}, on_error=broken)
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None
+    assert run.error.code == "ENOENT"
+    assert isinstance(run.error_handler_failure, RuntimeError)
+    err = capsys.readouterr().err
+    assert "Error handler failed: RuntimeError: pager down for ***" in err

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import textwrap
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 
 import maidit_jupyter
 from maidit_jupyter import FlowRun, NodeStatus, RunStatus
+from maidit_jupyter.execution.events import NodeRetrying, Observer, RunEvent
 
 KINDS = textwrap.dedent(
     """
@@ -336,12 +336,8 @@ def write_flow(tmp_path: Path, body: str, prepare: str | None = None) -> Path:
     data = tmp_path / "data"
     data.mkdir(exist_ok=True)
     (data / "in.json").write_text("[1, 2]")
-    if prepare == "late-file":
-        timer = threading.Timer(0.01, (data / "late.json").write_text, ['"late"'])
-        timer.start()
     if prepare == "blocked-dir":
         (tmp_path / "blocked").write_text("a file where a directory must go")
-        threading.Timer(0.01, (tmp_path / "blocked").unlink).start()
     flow = tmp_path / "kind.flow.md"
     flow.write_text(
         "---\nname: kind\nversion: 1.0.0\n---\n<workflow>\n" + body + "\n</workflow>\n"
@@ -379,10 +375,27 @@ def test_failure(tmp_path: Path, kind: str) -> None:
     assert run.error.code == case.code
 
 
+def repair_after_first_failure(tmp_path: Path, prepare: str | None) -> Observer:
+    """An observer that fixes the trouble when the first attempt has failed."""
+
+    def repair(event: RunEvent) -> None:
+        if not isinstance(event, NodeRetrying) or event.attempt != 1:
+            return
+        if prepare == "late-file":
+            (tmp_path / "data" / "late.json").write_text('"late"')
+        elif prepare == "blocked-dir":
+            (tmp_path / "blocked").unlink()
+
+    return repair
+
+
 @pytest.mark.parametrize("kind", sorted(RETRIES))
 def test_retry(tmp_path: Path, kind: str) -> None:
     case = RETRIES[kind]
-    run = maidit_jupyter.run_sync(write_flow(tmp_path, case.body, case.prepare))
+    run = maidit_jupyter.run_sync(
+        write_flow(tmp_path, case.body, case.prepare),
+        observers=[repair_after_first_failure(tmp_path, case.prepare)],
+    )
     check(run, case)
     if kind == "phase":
         assert run.results["p1"].attempts == 2

@@ -16,7 +16,7 @@ its status says so. Problems found before anything runs raise:
 from __future__ import annotations
 
 import inspect
-import sys
+import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,15 @@ from maidit_jupyter.expressions.values import UNDEFINED, Value
 
 __all__ = ["ErrorHandler", "can_resume", "resume", "resume_sync", "run", "run_sync"]
 
+_log = logging.getLogger("maidit_jupyter")
+
 #: ``on_error(error, flow_run)``: called once when a run fails (may be ``async``).
 ErrorHandler = Callable[[NodeError, FlowRun], Awaitable[None] | None]
 
 
 async def _finish(flow_run: FlowRun, on_error: ErrorHandler | None) -> FlowRun:
     """Call the workflow-level error handler of a failed run; its own failure is
-    reported (on stderr and as ``flow_run.error_handler_failure``), never raised."""
+    reported (logged, and kept as ``flow_run.error_handler_failure``), never raised."""
     error = flow_run.error
     if on_error is None or flow_run.status is not RunStatus.FAILED or error is None:
         return flow_run
@@ -49,7 +51,7 @@ async def _finish(flow_run: FlowRun, on_error: ErrorHandler | None) -> FlowRun:
     except Exception as exc:  # noqa: BLE001 - the handler must not mask the run's error
         flow_run.error_handler_failure = exc
         message = flow_run.redact(f"{type(exc).__name__}: {exc}")
-        print(f"Error handler failed: {message}", file=sys.stderr)
+        _log.error("Error handler failed: %s", message)
     return flow_run
 
 

@@ -97,7 +97,7 @@ def test_the_error_handler_is_called_once_when_a_run_fails(tmp_path: Path) -> No
 
 
 def test_an_async_handler_is_awaited_and_a_failing_one_is_reported(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An async handler is awaited; a handler that raises never masks the run's error."""
     flow = tmp_path / "failing.flow.md"
@@ -119,5 +119,4 @@ def test_an_async_handler_is_awaited_and_a_failing_one_is_reported(
     assert run.error is not None
     assert run.error.code == "ENOENT"
     assert isinstance(run.error_handler_failure, RuntimeError)
-    err = capsys.readouterr().err
-    assert "Error handler failed: RuntimeError: pager down for ***" in err
+    assert "Error handler failed: RuntimeError: pager down for ***" in caplog.text

@@ -22,6 +22,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from maidit_jupyter._gc import gc_paused
 from maidit_jupyter._records import record
 from maidit_jupyter.planning.analysis import Analysis, analyze
 from maidit_jupyter.planning.plan import ExecutionPlan
@@ -108,7 +109,17 @@ def node_hashes(
     ``salt`` (the run id) keys the config hashes, so a config value (which might be
     sensitive) cannot be confirmed by hashing guesses against a checkpoint.
     """
-    analysis = analysis or analyze(workflow)
+    with gc_paused():  # builds many small tuples, no cycles
+        return _node_hashes(workflow, plan, config, analysis or analyze(workflow), salt)
+
+
+def _node_hashes(
+    workflow: Workflow,
+    plan: ExecutionPlan,
+    config: Mapping[str, Any],
+    analysis: Analysis,
+    salt: str,
+) -> dict[str, NodeHashes]:
     owners = plan.graph.owners
     config_keys: dict[str, set[str]] = {}
     for facts in analysis.sites:

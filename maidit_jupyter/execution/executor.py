@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import anyio
 import anyio.lowlevel
 
+from maidit_jupyter._gc import gc_relaxed
 from maidit_jupyter.errors import ExpressionError, MaiditError, NodeRuntimeError
 from maidit_jupyter.execution.events import (
     NodeFinished,
@@ -131,7 +132,8 @@ async def execute(
     runner = _Run(workflow, plan, options, registry or RuntimeRegistry.default())
     runner.observers = list(observers)
     runner.journal = journal
-    return await runner.run(cancel, prior or {})
+    with gc_relaxed():
+        return await runner.run(cancel, prior or {})
 
 
 class _Run:

@@ -34,6 +34,7 @@ import anyio.lowlevel
 
 from maidit_jupyter._gc import gc_relaxed
 from maidit_jupyter.errors import ExpressionError, MaiditError, NodeRuntimeError
+from maidit_jupyter.execution.blocks import BLOCK_NODES, Blocks, Frame
 from maidit_jupyter.execution.events import (
     NodeFinished,
     NodeRetrying,
@@ -63,7 +64,6 @@ from maidit_jupyter.syntax.nodes import (
     ConfiguredNode,
     ContextNode,
     Node,
-    PhaseNode,
     SetNode,
 )
 from maidit_jupyter.syntax.workflow import Workflow
@@ -173,6 +173,7 @@ class _Run:
             variables=self.variables,
         )
         self.nodes = {node.id: node for node in workflow.walk()}
+        self.blocks = Blocks(self)
         self.concurrency = max(1, options.concurrency)
         runtime = workflow.frontmatter.runtime
         retry = runtime.get("retry")
@@ -266,6 +267,15 @@ class _Run:
             self.skip_rest("cancelled: the run timed out")
         elif status is RunStatus.COMPLETED and self.failures:
             status, error = RunStatus.FAILED, self.failures[0].error
+        for node_id in self.nodes:
+            if node_id not in self.results:
+                self.record(
+                    NodeResult(
+                        node_id=node_id,
+                        status=NodeStatus.SKIPPED,
+                        reason="never reached",
+                    )
+                )
         record = RunRecord(
             run_id=self.run_id,
             workflow=self.workflow.name,
@@ -354,13 +364,21 @@ class _Run:
                 return
         await self.run_node(node, wave)
 
-    def node_input(self, node: Node) -> Value:
-        """The input of a node: its ``input=`` reference(s), else the workflow input."""
+    def node_input(self, node: Node, frame: Frame | None = None) -> Value:
+        """The input of a node: its ``input=`` reference(s), else the workflow input.
+
+        Inside a block, a reference to a node of the same iteration or branch reads that
+        iteration's output (the frame's), not the latest one of any iteration.
+        """
         if node.input is None:
             return self.options.workflow_input
         values: dict[str, Value] = {}
         for ref in node.input.refs:
-            value = self.outputs.get(ref.node, UNDEFINED)
+            value = (
+                frame.output(ref.node, self.outputs)
+                if frame is not None
+                else self.outputs.get(ref.node, UNDEFINED)
+            )
             for part in ref.path:
                 value = (
                     value.get(part, UNDEFINED)
@@ -373,11 +391,22 @@ class _Run:
         return next(iter(values.values()))
 
     async def run_node(
-        self, node: Node, wave: int, extra: Mapping[str, Value] | None = None
+        self,
+        node: Node,
+        wave: int,
+        extra: Mapping[str, Value] | None = None,
+        frame: Frame | None = None,
     ) -> NodeResult:
-        """Run one node with retries and fallback; record and return its result."""
-        node_input = self.node_input(node)
-        scope = self.root.child(input=node_input, **dict(extra or {}))
+        """Run one node with retries and fallback; record and return its result.
+
+        ``frame`` is where a nested node runs (its block's scope and iteration outputs).
+        """
+        node_input = self.node_input(node, frame)
+        outer: Scope = self.root
+        if frame is not None:
+            frame.touch(node.id)
+            outer = frame.scope
+        scope = outer.child(input=node_input, **dict(extra or {}))
         started = self.options.clock()
         policy = self.policy(node)
         attempts = 0
@@ -386,7 +415,7 @@ class _Run:
             if attempts == 1:
                 self.emit(NodeStarted(node_id=node.id, wave=wave))
             try:
-                output = await self.attempt(node, node_input, scope)
+                output = await self.attempt(node, node_input, scope, wave, frame)
             except anyio.get_cancelled_exc_class():
                 self.record(
                     NodeResult(
@@ -415,7 +444,9 @@ class _Run:
                     )
                     await anyio.sleep(delay / 1000.0)
                     continue
-                return await self.failed(node, wave, exc, attempts, started, node_input)
+                return await self.failed(
+                    node, wave, exc, attempts, started, node_input, frame
+                )
             result = NodeResult(
                 node_id=node.id,
                 status=NodeStatus.SUCCESS,
@@ -425,20 +456,33 @@ class _Run:
                 started_at=started,
                 finished_at=self.options.clock(),
             )
-            self.outputs[node.id] = output
+            self.keep_output(node.id, output, frame)
             return self.record(result)
 
-    async def attempt(self, node: Node, node_input: Value, scope: Scope) -> Value:
+    def keep_output(self, node_id: str, output: Value, frame: Frame | None) -> None:
+        """Make a node's output visible: to the whole run, and to its iteration."""
+        self.outputs[node_id] = output
+        if frame is not None:
+            frame.keep(node_id, output)
+
+    async def attempt(
+        self,
+        node: Node,
+        node_input: Value,
+        scope: Scope,
+        wave: int,
+        frame: Frame | None,
+    ) -> Value:
         """One attempt, under the node's per-attempt timeout."""
         timeout = node.timeout_ms
         if timeout is None and isinstance(node, ConfiguredNode):
             configured = node.config.get("timeout")
             timeout = configured if isinstance(configured, int | float) else None
         if not timeout:
-            return await self.dispatch(node, node_input, scope)
+            return await self.dispatch(node, node_input, scope, wave, frame)
         try:
             with anyio.fail_after(timeout / 1000.0):
-                return await self.dispatch(node, node_input, scope)
+                return await self.dispatch(node, node_input, scope, wave, frame)
         except TimeoutError:
             raise NodeRuntimeError(
                 f"node {node.id!r} timed out after {timeout:g} ms",
@@ -446,20 +490,17 @@ class _Run:
                 retryable=True,
             ) from None
 
-    async def dispatch(self, node: Node, node_input: Value, scope: Scope) -> Value:
-        """Hand the node to its runtime (or run a phase's body in order)."""
-        if isinstance(node, PhaseNode):
-            output: Value = node_input
-            for child in node.body:
-                result = await self.run_node(child, self.results_wave(node))
-                if result.status is not NodeStatus.SUCCESS:
-                    assert result.error is not None
-                    raise NodeRuntimeError(
-                        f"{child.id!r} failed: {result.error.message}",
-                        code=result.error.code,
-                    )
-                output = result.output
-            return output
+    async def dispatch(
+        self,
+        node: Node,
+        node_input: Value,
+        scope: Scope,
+        wave: int,
+        frame: Frame | None,
+    ) -> Value:
+        """Hand the node to its runtime, or run a block (if, loop, parallel, ...)."""
+        if isinstance(node, BLOCK_NODES):
+            return await self.blocks.run(node, node_input, scope, wave, frame)
         runtime = self.registry.get(node)
         if runtime is None:
             raise NodeRuntimeError(
@@ -476,14 +517,6 @@ class _Run:
             variables=self.variables,
         )
         return await runtime.run(ctx)
-
-    def results_wave(self, node: Node) -> int:
-        """The wave a node's children are recorded in (its owner's wave)."""
-        owners = self.plan.graph.owners.get(node.id, ())
-        for index, wave in enumerate(self.plan.waves):
-            if any(owner in wave for owner in owners):
-                return index
-        return 0
 
     def policy(self, node: Node) -> RetryPolicy:
         """The node's retry policy: ``<on-error><retry>``, a ``retry`` block, the default."""
@@ -528,14 +561,19 @@ class _Run:
         attempts: int,
         started: float,
         node_input: Value,
+        frame: Frame | None,
     ) -> NodeResult:
-        """Record a failure, or the output of the fallback node when one succeeds."""
+        """Record a failure, or the output of the fallback node when one succeeds.
+
+        Only a scheduled (top-level) node's failure fails the run; inside a block the
+        block decides (a failed branch of ``wait="any"`` may not matter).
+        """
         error = _node_error(exc)
         fallback_id = node.on_error.fallback if node.on_error is not None else None
         fallback = self.nodes.get(fallback_id) if fallback_id else None
         if fallback is not None:
             extra = {"$primaryError": error.message, "$primaryInput": node_input}
-            rescue = await self.run_node(fallback, wave, extra)
+            rescue = await self.run_node(fallback, wave, extra, frame)
             if rescue.status is NodeStatus.SUCCESS:
                 result = NodeResult(
                     node_id=node.id,
@@ -547,7 +585,7 @@ class _Run:
                     finished_at=self.options.clock(),
                     reason=f"fallback {fallback.id!r} after: {error.message}",
                 )
-                self.outputs[node.id] = rescue.output
+                self.keep_output(node.id, rescue.output, frame)
                 return self.record(result)
         result = NodeResult(
             node_id=node.id,
@@ -558,7 +596,8 @@ class _Run:
             started_at=started,
             finished_at=self.options.clock(),
         )
-        self.failures.append(result)
+        if frame is None:
+            self.failures.append(result)
         return self.record(result)
 
 

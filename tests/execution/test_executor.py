@@ -214,17 +214,17 @@ def test_inputs_variables_and_expressions(tmp_path: Path) -> None:
 
 
 def test_nodes_that_cannot_run_yet_fail_clearly(tmp_path: Path) -> None:
-    """Control-flow and connector nodes of later issues fail with RUNTIME_UNSUPPORTED."""
+    """Connector nodes of later issues fail with RUNTIME_UNSUPPORTED."""
     record = run(
         flow(
-            '<if id="check" condition="true"><then><delay id="d" duration="1ms"/></then></if>'
+            '<source id="check" type="database" connection="sqlite::memory:" query="SELECT 1"/>'
         ),
         tmp_path,
     )
     error = record.results["check"].error
     assert error is not None
     assert error.code == "RUNTIME_UNSUPPORTED"
-    assert "if nodes cannot run yet" in error.message
+    assert "database:source nodes cannot run yet" in error.message
 
 
 def test_expression_errors_name_the_setting(tmp_path: Path) -> None:

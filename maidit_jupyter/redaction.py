@@ -61,16 +61,28 @@ class SecretMask:
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        forms: set[str] = set()
+        self.forms: tuple[str, ...] = ()
+        self._pattern: re.Pattern[str] | None = None
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Mask ``secrets`` too, from now on.
+
+        A run learns secrets while it runs: a ``<call>`` resolves the called flow's
+        declared secrets from the environment, and the calling run's mask (its report,
+        log, checkpoint) must hide them as well.
+        """
+        forms = set(self.forms)
         for secret in secrets:
             if len(secret) >= MIN_SECRET_LENGTH:
                 forms |= _forms(secret)
-        self.forms = tuple(sorted(forms, key=len, reverse=True))
-        self._pattern = (
-            re.compile("|".join(re.escape(form) for form in self.forms))
-            if self.forms
-            else None
-        )
+        if len(forms) == len(self.forms):
+            return
+        ordered = tuple(sorted(forms, key=len, reverse=True))
+        pattern = re.compile("|".join(re.escape(form) for form in ordered))
+        # the pattern last: a reader sees the old mask or the new one, never neither
+        self.forms = ordered
+        self._pattern = pattern
 
     def __bool__(self) -> bool:
         return self._pattern is not None

@@ -34,6 +34,7 @@ runs anything.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -54,8 +55,10 @@ __all__ = [
     "FORMAT_VERSION",
     "Checkpoint",
     "StoredResult",
+    "encode_iteration",
     "encode_output",
     "encode_result",
+    "item_hash",
     "journal_path",
     "load_checkpoint",
 ]
@@ -110,6 +113,9 @@ class Checkpoint:
     error: NodeError | None
     journal_seq: int
     results: dict[str, StoredResult] = field(default_factory=dict)
+    #: finished iterations of foreach nodes that did not finish: node → index →
+    #: (item hash, output).
+    iterations: dict[str, dict[int, tuple[str, Value]]] = field(default_factory=dict)
     #: whether the journal ended in a torn record (a crash mid-append).
     journal_torn: bool = False
 
@@ -131,7 +137,36 @@ def encode_output(value: Value, mask: SecretMask) -> tuple[str | None, str | Non
     return text, None
 
 
+def item_hash(item: Value) -> str | None:
+    """A hash of a foreach item (None when it is not JSON)."""
+    try:
+        text = json.dumps(item, sort_keys=True, allow_nan=False, default=_refuse)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return hashlib.blake2b(
+        text.encode("utf-8", "surrogatepass"), digest_size=16
+    ).hexdigest()
+
+
+def encode_iteration(
+    index: int, item: Value, output: Value, mask: SecretMask
+) -> str | None:
+    """The JSON text of a finished foreach iteration, or None if it cannot be stored."""
+    digest = item_hash(item)
+    if digest is None:
+        return None
+    text, not_stored = encode_output(output, mask)
+    if not_stored is not None:
+        return None
+    value = "null" if text is None else text
+    return f'{{"index":{index},"item":"{digest}","output":{value}}}'
+
+
 def _refuse(value: Any) -> Any:
+    """``json.dumps`` fallback: ``undefined`` inside an output is stored as null (the
+    value JSON can hold); anything else that is not JSON stops the encoding."""
+    if value is UNDEFINED:
+        return None
     raise TypeError(type(value).__name__)
 
 
@@ -371,8 +406,27 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             for node_id, entry in results.items()
         },
     )
+    for node_id, entries in (data.get("iterations") or {}).items():
+        if not isinstance(entries, list):
+            raise reader.fail(f"iterations of {node_id!r} are not a list")
+        for entry in entries:
+            _add_iteration(checkpoint, reader, str(node_id), entry)
     _replay_journal(checkpoint, reader)
     return checkpoint
+
+
+def _add_iteration(
+    checkpoint: Checkpoint, reader: _Reader, node_id: str, entry: Any
+) -> None:
+    where = f"an iteration of {node_id!r}"
+    if not isinstance(entry, Mapping):
+        raise reader.fail(f"{where} is not an object")
+    index = reader.count(entry, "index", where)
+    digest = reader.get(entry, "item", str, where)
+    checkpoint.iterations.setdefault(node_id, {})[index] = (
+        digest,
+        entry.get("output"),
+    )
 
 
 def _replay_journal(checkpoint: Checkpoint, reader: _Reader) -> None:
@@ -397,5 +451,11 @@ def _replay_journal(checkpoint: Checkpoint, reader: _Reader) -> None:
         if seq <= checkpoint.journal_seq:
             continue
         checkpoint.journal_seq = seq
+        if "iteration" in item:
+            node_id = reader.get(item, "iteration", str, "journal record")
+            _add_iteration(checkpoint, reader, node_id, item.get("entry"))
+            continue
         node_id = reader.get(item, "node", str, "journal record")
         checkpoint.results[node_id] = reader.result(node_id, item.get("result"))
+        if checkpoint.results[node_id].result.status is NodeStatus.SUCCESS:
+            checkpoint.iterations.pop(node_id, None)

@@ -21,6 +21,7 @@ from maidit_jupyter._records import record
 from maidit_jupyter.checkpoints.document import Checkpoint, StoredResult
 from maidit_jupyter.checkpoints.hashing import NodeHashes
 from maidit_jupyter.execution.state import NodeResult, NodeStatus
+from maidit_jupyter.expressions.values import Value
 from maidit_jupyter.planning.plan import ExecutionPlan
 
 __all__ = ["NodeDecision", "ResumePlan", "plan_resume"]
@@ -47,6 +48,8 @@ class ResumePlan:
 
     decisions: tuple[NodeDecision, ...]
     carried: dict[str, StoredResult] = field(default_factory=dict)
+    #: finished iterations of foreach nodes that run again, to be skipped.
+    iterations: dict[str, dict[int, tuple[str, Value]]] = field(default_factory=dict)
     flow_changed: bool = False
     dropped: tuple[str, ...] = ()
 
@@ -85,6 +88,8 @@ def _first_reason(stored: StoredResult | None, known: bool) -> str | None:
     if result.status is NodeStatus.FAILED:
         message = result.error.message if result.error is not None else "no message"
         return f"failed: {message}"
+    if result.status is NodeStatus.WAITING:
+        return result.reason or "waiting for an answer"
     if result.status is not NodeStatus.SUCCESS:
         return (
             f"{result.status}: {result.reason}" if result.reason else str(result.status)
@@ -102,6 +107,20 @@ def _change(old: NodeHashes, new: NodeHashes) -> str | None:
     if old.config != new.config:
         return "the config values it reads changed"
     return "upstream changed"
+
+
+def _same_definition(
+    checkpoint: Checkpoint, hashes: Mapping[str, NodeHashes], owner: str
+) -> bool:
+    """Whether a scheduled node's own definition and config are what they were."""
+    stored = checkpoint.node_hashes.get(owner)
+    new = hashes.get(owner)
+    return (
+        stored is not None
+        and new is not None
+        and stored.definition == new.definition
+        and stored.config == new.config
+    )
 
 
 def plan_resume(
@@ -154,9 +173,18 @@ def plan_resume(
             dropped.append(node_id)
         elif all(owner in reused for owner in node_owners):
             carried[node_id] = stored
+    iterations = {
+        node_id: done
+        for node_id, done in checkpoint.iterations.items()
+        if all(
+            _same_definition(checkpoint, hashes, owner)
+            for owner in owners.get(node_id, ("",))
+        )
+    }
     return ResumePlan(
         decisions=tuple(decisions[node_id] for node_id in order),
         carried=carried,
+        iterations=iterations,
         flow_changed=flow_hash != checkpoint.flow_hash,
         dropped=tuple(dropped),
     )

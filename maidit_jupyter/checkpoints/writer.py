@@ -32,12 +32,14 @@ import anyio
 from maidit_jupyter.checkpoints.document import (
     FORMAT,
     FORMAT_VERSION,
+    encode_iteration,
     encode_result,
     journal_path,
 )
 from maidit_jupyter.checkpoints.hashing import NodeHashes
 from maidit_jupyter.errors import PersistenceError
-from maidit_jupyter.execution.state import NodeResult, RunRecord
+from maidit_jupyter.execution.state import NodeResult, NodeStatus, RunRecord
+from maidit_jupyter.expressions.values import Value
 from maidit_jupyter.persistence.durable import (
     FileOps,
     JournalWriter,
@@ -76,6 +78,7 @@ class CheckpointWriter:
         hashes: Mapping[str, NodeHashes],
         mask: SecretMask,
         entries: Mapping[str, str] | None = None,
+        iterations: Mapping[str, Mapping[int, str]] | None = None,
         lock: RunLock | None = None,
         journal_seq: int = 0,
         sync_interval: float = 1.0,
@@ -87,6 +90,10 @@ class CheckpointWriter:
         self.hashes = hashes
         self.mask = mask
         self.entries: dict[str, str] = dict(entries or {})
+        #: finished foreach iterations (JSON texts) of nodes that have not finished.
+        self.iterations: dict[str, dict[int, str]] = {
+            node_id: dict(done) for node_id, done in (iterations or {}).items()
+        }
         self.lock = lock or RunLock(path)
         self.seq = journal_seq
         self.sync_interval = sync_interval
@@ -143,8 +150,26 @@ class CheckpointWriter:
             return
         entry = encode_result(result, self.hashes.get(result.node_id), self.mask)
         self.entries[result.node_id] = entry
+        if result.status is NodeStatus.SUCCESS:
+            self.iterations.pop(result.node_id, None)  # the node's output holds them
         node = json.dumps(result.node_id, ensure_ascii=False)
         self._append(f'{{"seq":{self.seq + 1},"node":{node},"result":{entry}}}')
+
+    def iteration_finished(
+        self, node_id: str, index: int, item: Value, output: Value
+    ) -> None:
+        """Record one finished foreach iteration, so a resume can skip it.
+
+        Nothing is written when the item or the output is not JSON or holds a secret.
+        """
+        if self.failure is not None:
+            return
+        entry = encode_iteration(index, item, output, self.mask)
+        if entry is None:
+            return
+        self.iterations.setdefault(node_id, {})[index] = entry
+        node = json.dumps(node_id, ensure_ascii=False)
+        self._append(f'{{"seq":{self.seq + 1},"iteration":{node},"entry":{entry}}}')
 
     async def wave_finished(self, index: int) -> None:
         """Fsync the journal or compact it when that is due (in a worker thread)."""
@@ -231,8 +256,20 @@ class CheckpointWriter:
             json.dumps(node_id, ensure_ascii=False) + ":" + entry
             for node_id, entry in self.entries.items()
         )
-        data = (text[:-1] + ',"results":{' + results + "}}").encode(
-            "utf-8", "surrogatepass"
+        iterations = ",".join(
+            json.dumps(node_id, ensure_ascii=False)
+            + ":["
+            + ",".join(done.values())
+            + "]"
+            for node_id, done in self.iterations.items()
         )
+        data = (
+            text[:-1]
+            + ',"results":{'
+            + results
+            + '},"iterations":{'
+            + iterations
+            + "}}"
+        ).encode("utf-8", "surrogatepass")
         write_atomic(self.path, data, ops=self.ops)
         self._snapshot_size = len(data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -20,9 +21,17 @@ from typing import Any, TextIO
 import anyio
 
 from maidit_jupyter.cli.commands import load_checked, print_invalid
-from maidit_jupyter.cli.progress import LiveProgress, progress_for
+from maidit_jupyter.cli.progress import LineProgress, LiveProgress, progress_for
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import Diagnostic, PersistenceError, WorkflowError
+from maidit_jupyter.execution.approval import (
+    Answer,
+    Approver,
+    PolicyApprover,
+    ScriptedApprover,
+    TerminalApprover,
+    parse_answer,
+)
 from maidit_jupyter.execution.events import (
     Observer,
 )
@@ -67,6 +76,20 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout", metavar="DURATION", help="deadline for the whole run (e.g. 30s)"
+    )
+    parser.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        metavar="NODE=ACTION[:TEXT]",
+        help="answer a checkpoint ahead (e.g. approve-report=approve); repeatable",
+    )
+    parser.add_argument(
+        "--checkpoints",
+        choices=("ask", "pause", "approve", "reject", "default"),
+        help="how unanswered checkpoints are answered: ask on the terminal, pause the "
+        "run (resume later with --answer), or a fixed policy (default: ask on a "
+        "terminal, pause elsewhere)",
     )
 
 
@@ -128,13 +151,33 @@ def _run_inputs(args: argparse.Namespace) -> dict[str, Any]:
         raise _Usage(f"--timeout is not a duration: {args.timeout!r}")
     if args.concurrency is not None and args.concurrency < 1:
         raise _Usage("--concurrency must be at least 1")
+    try:
+        answers = dict(parse_answer(text) for text in args.answer)
+    except ValueError as exc:
+        raise _Usage(f"--answer: {exc}") from None
     return {
         "config": overrides,
         "config_source": "--config",
         "workflow_input": workflow_input,
         "concurrency": args.concurrency,
         "timeout_ms": timeout,
+        "approver": _approver(answers, _policy(args)),
     }
+
+
+def _policy(args: argparse.Namespace) -> str:
+    """``--checkpoints``, else ask on a terminal and pause elsewhere (CI, pipes)."""
+    if args.checkpoints:
+        return str(args.checkpoints)
+    interactive = sys.stdin.isatty() and sys.stderr.isatty()
+    return "ask" if interactive and not os.environ.get("CI") else "pause"
+
+
+def _approver(answers: dict[str, Answer], policy: str) -> Approver:
+    fallback: Approver = (
+        TerminalApprover() if policy == "ask" else PolicyApprover(policy)
+    )
+    return ScriptedApprover(answers, fallback) if answers else fallback
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -214,7 +257,12 @@ def _execute(args: argparse.Namespace, out: TextIO, prepare: Any) -> int:
     display = None
     if args.format == "text":
         total = sum(1 for _ in prepared.workflow.walk())
-        display = progress_for(len(prepared.plan.waves), total, mask)
+        asks = _policy(args) == "ask"  # a live panel would draw over the questions
+        display = (
+            LineProgress(len(prepared.plan.waves), mask)
+            if asks
+            else progress_for(len(prepared.plan.waves), total, mask)
+        )
         observers.append(display)
     try:
         anyio.run(_run_until_signalled, flow_run, observers)
@@ -310,6 +358,15 @@ def _summary(flow_run: FlowRun, mask: SecretMask) -> str:
     checkpoint = flow_run.checkpoint_path
     if checkpoint is not None:
         lines += ["", f"Checkpoint: {checkpoint}"]
-        if flow_run.can_resume:
+        waiting = [
+            r.node_id
+            for r in flow_run.results.values()
+            if r.status is NodeStatus.WAITING and r.node_id in flow_run.plan.nodes
+        ]
+        if flow_run.status is RunStatus.PAUSED and waiting:
+            answers = " ".join(f"--answer {node}=approve" for node in waiting)
+            lines.append(f"Waiting at: {', '.join(waiting)}")
+            lines.append(f"Resume with: maidit resume {checkpoint} {answers}")
+        elif flow_run.can_resume:
             lines.append(f"Resume with: maidit resume {checkpoint}")
     return "\n".join(lines)

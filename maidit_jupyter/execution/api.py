@@ -24,6 +24,12 @@ from typing import Any
 import anyio
 
 from maidit_jupyter.checkpoints import can_resume
+from maidit_jupyter.execution.approval import (
+    Answer,
+    Approver,
+    PolicyApprover,
+    ScriptedApprover,
+)
 from maidit_jupyter.execution.events import Observer
 from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.launch import prepare_resume, prepare_run
@@ -70,6 +76,9 @@ async def run(
     observers: Sequence[Observer] = (),
     on_start: Callable[[FlowRun], None] | None = None,
     on_error: ErrorHandler | None = None,
+    answers: Mapping[str, str] | None = None,
+    checkpoint_policy: str = "pause",
+    approver: Approver | None = None,
 ) -> FlowRun:
     """Run the flow file ``flow`` (or ``text``, with ``flow`` as its name and directory).
 
@@ -89,6 +98,10 @@ async def run(
         on_start: called with the :class:`FlowRun` before it runs (keep it to cancel).
         on_error: the workflow-level error handler, ``on_error(error, flow_run)``,
             called once if the run fails, after its checkpoint is written.
+        answers: checkpoint answers by node id, ``"ACTION"`` or ``"ACTION:TEXT"``.
+        checkpoint_policy: how other checkpoints are answered: ``pause`` (the run ends
+            ``paused``, resumable with an answer), ``approve``, ``reject``, ``default``.
+        approver: an :class:`~.approval.Approver` of your own (instead of the policy).
     """
     prepared = await anyio.to_thread.run_sync(
         lambda: prepare_run(
@@ -102,6 +115,7 @@ async def run(
             timeout_ms=timeout_ms,
             checkpoint=checkpoint,
             state_dir=state_dir,
+            approver=make_approver(answers, checkpoint_policy, approver),
         )
     )
     flow_run = FlowRun(prepared)
@@ -124,6 +138,9 @@ async def resume(
     observers: Sequence[Observer] = (),
     on_start: Callable[[FlowRun], None] | None = None,
     on_error: ErrorHandler | None = None,
+    answers: Mapping[str, str] | None = None,
+    checkpoint_policy: str = "pause",
+    approver: Approver | None = None,
 ) -> FlowRun:
     """Continue the run of ``checkpoint``: reuse every node that succeeded and did not
     change, run the rest (``FlowRun.resume_plan`` says which and why).
@@ -141,6 +158,9 @@ async def resume(
         observers: callables receiving the run's events.
         on_start: called with the :class:`FlowRun` before it runs.
         on_error: the workflow-level error handler (see :func:`run`).
+        answers: checkpoint answers (see :func:`run`): how a paused run continues.
+        checkpoint_policy: how other checkpoints are answered (see :func:`run`).
+        approver: an approver of your own.
     """
     prepared = await anyio.to_thread.run_sync(
         lambda: prepare_resume(
@@ -153,12 +173,35 @@ async def resume(
             concurrency=concurrency,
             keep_going=keep_going,
             timeout_ms=timeout_ms,
+            approver=make_approver(answers, checkpoint_policy, approver),
         )
     )
     flow_run = FlowRun(prepared)
     if on_start is not None:
         on_start(flow_run)
     return await _finish(await flow_run._execute(observers), on_error)
+
+
+def make_approver(
+    answers: Mapping[str, str] | None,
+    policy: str = "pause",
+    approver: Approver | None = None,
+) -> Approver:
+    """Scripted ``answers`` first, then ``approver`` or the ``policy``.
+
+    Raises:
+        ValueError: an unknown policy or a malformed answer.
+    """
+    fallback = approver or PolicyApprover(policy)
+    if not answers:
+        return fallback
+    scripted = {
+        node: Answer(action=action, text=text or None)
+        for node, (action, _, text) in (
+            (node, answer.partition(":")) for node, answer in answers.items()
+        )
+    }
+    return ScriptedApprover(scripted, fallback)
 
 
 def _sync(call: Callable[[], Coroutine[Any, Any, FlowRun]], name: str) -> FlowRun:

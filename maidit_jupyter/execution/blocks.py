@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 
+from maidit_jupyter.checkpoints.document import item_hash
 from maidit_jupyter.errors import NodeRuntimeError
+from maidit_jupyter.execution.gates import Paused
 from maidit_jupyter.execution.state import NodeResult, NodeStatus
 from maidit_jupyter.expressions.scope import Scope
 from maidit_jupyter.expressions.values import UNDEFINED, Value, truthy
@@ -177,6 +179,8 @@ class Blocks:
         output: Value = UNDEFINED
         for position, child in enumerate(nodes):
             result = await self.run_.run_node(child, wave, frame=frame)
+            if result.status is NodeStatus.WAITING:
+                raise Paused(child.id)
             if result.status is not NodeStatus.SUCCESS:
                 self.skip(nodes[position + 1 :], f"{child.id!r} {result.status}", wave)
                 message = (
@@ -275,10 +279,16 @@ class Blocks:
             items = [collection]
         results: list[Value] = [UNDEFINED] * len(items)
         failures: list[tuple[int, BlockFailed]] = []
+        paused: list[Paused] = []
         queue = iter(enumerate(items))
+        done_before = self.run_.prior_iterations.get(node.id, {})
 
         async def worker(group: anyio.abc.TaskGroup) -> None:
             for index, item in queue:
+                earlier = done_before.get(index)
+                if earlier is not None and earlier[0] == item_hash(item):
+                    results[index] = earlier[1]  # finished before a resume
+                    continue
                 variables = {
                     node.item: item,
                     node.index: index,
@@ -288,14 +298,21 @@ class Blocks:
                 current = Frame.iteration(scope, variables, frame)
                 try:
                     results[index] = await self.body(node.body, wave, current)
+                    self.run_.iteration_done(node.id, index, item, results[index])
                 except BlockFailed as exc:
                     failures.append((index, exc))
+                    group.cancel_scope.cancel()
+                    return
+                except Paused as exc:
+                    paused.append(exc)
                     group.cancel_scope.cancel()
                     return
 
         async with anyio.create_task_group() as group:
             for _ in range(min(max(1, node.concurrency), len(items))):
                 group.start_soon(worker, group)
+        if paused and not failures:
+            raise paused[0]
         if failures:
             index, exc = min(failures, key=lambda failure: failure[0])
             raise BlockFailed(f"item {index}: {exc.message}", code=exc.code)
@@ -314,6 +331,7 @@ class Blocks:
             needed = count
         done: list[tuple[int, Value]] = []  # in completion order
         failed: list[tuple[int, BlockFailed]] = []
+        paused: list[Paused] = []
         settled: set[int] = set()
 
         frames = [
@@ -330,6 +348,11 @@ class Blocks:
                 if len(failed) > count - needed:
                     group.cancel_scope.cancel()  # the wait can no longer be met
                 return
+            except Paused as exc:
+                settled.add(index)
+                paused.append(exc)
+                group.cancel_scope.cancel()  # a person must answer first
+                return
             settled.add(index)
             done.append((index, value))
             if len(done) >= needed:
@@ -341,6 +364,8 @@ class Blocks:
         for index in range(count):
             if index not in settled:
                 self._skip_unrun(branches[index], frames[index], wave)
+        if paused and len(done) < needed:
+            raise paused[0]
         if len(done) < needed:
             index, exc = failed[0]
             raise BlockFailed(

@@ -15,8 +15,8 @@ A failed node fails the run at the end of its wave, and every later node is reco
 ``skipped`` with the reason; with ``keep_going`` only the failed node's descendants are
 skipped. A run-level timeout cancels the running nodes (``skipped``, "cancelled").
 
-Nodes whose kind runs in a later issue (control flow, checkpoints, composition, HTTP,
-database, AI, python) fail with ``RUNTIME_UNSUPPORTED`` and a clear message.
+Nodes whose kind runs in a later issue (control flow, checkpoints, HTTP, database,
+AI, python) fail with ``RUNTIME_UNSUPPORTED`` and a clear message.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ import anyio.lowlevel
 
 from maidit_jupyter._gc import gc_relaxed
 from maidit_jupyter.errors import ExpressionError, MaiditError, NodeRuntimeError
+from maidit_jupyter.execution.approval import Approver, PolicyApprover
 from maidit_jupyter.execution.blocks import BLOCK_NODES, Blocks, Frame
+from maidit_jupyter.execution.composition import ChildRun, ChildRunFailed, Composer
 from maidit_jupyter.execution.events import (
     NodeFinished,
     NodeRetrying,
@@ -45,6 +47,7 @@ from maidit_jupyter.execution.events import (
     RunStarted,
     WaveStarted,
 )
+from maidit_jupyter.execution.gates import Gates, Paused
 from maidit_jupyter.execution.retry import RetryPolicy, error_scope, is_retryable
 from maidit_jupyter.execution.state import (
     NodeError,
@@ -58,11 +61,15 @@ from maidit_jupyter.expressions.evaluator import Evaluator
 from maidit_jupyter.expressions.scope import RootScope, Scope
 from maidit_jupyter.expressions.values import UNDEFINED, Value, truthy
 from maidit_jupyter.planning.plan import ExecutionPlan
+from maidit_jupyter.redaction import SecretMask
 from maidit_jupyter.runtimes.base import NodeContext, SettingError
 from maidit_jupyter.runtimes.registry import RuntimeRegistry, runtime_key
 from maidit_jupyter.syntax.nodes import (
+    CallNode,
+    CheckpointNode,
     ConfiguredNode,
     ContextNode,
+    IncludeNode,
     Node,
     SetNode,
 )
@@ -84,6 +91,11 @@ class RunJournal(Protocol):
     async def wave_finished(self, index: int) -> None:
         """Mark wave ``index`` complete."""
 
+    def iteration_finished(
+        self, node_id: str, index: int, item: Value, output: Value
+    ) -> None:
+        """Persist one finished foreach iteration."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunOptions:
@@ -93,6 +105,11 @@ class RunOptions:
     :ivar concurrency: nodes of one wave running at once.
     :ivar keep_going: let independent nodes run after a failure.
     :ivar timeout_ms: the whole run's deadline.
+    :ivar approver: who answers checkpoints (default: nobody, so the run pauses).
+    :ivar call_stack: the resolved paths of the flows executing in this chain of
+        include/call, this one last (cycle detection; :mod:`.composition`).
+    :ivar variables: the variables the run starts with (an include's bindings).
+    :ivar mask: the run's secret mask; a called flow adds the secrets it receives.
     """
 
     base_dir: Path
@@ -104,8 +121,12 @@ class RunOptions:
     keep_going: bool = False
     timeout_ms: float | None = None
     run_id: str | None = None
+    approver: Approver = field(default_factory=lambda: PolicyApprover("pause"))
     clock: Callable[[], float] = time.time
     rng: random.Random | None = None
+    call_stack: tuple[str, ...] = ()
+    variables: Mapping[str, Value] = field(default_factory=dict)
+    mask: SecretMask | None = None
 
 
 async def execute(
@@ -118,12 +139,14 @@ async def execute(
     observers: Sequence[Observer] = (),
     journal: RunJournal | None = None,
     prior: Mapping[str, NodeResult] | None = None,
+    prior_iterations: Mapping[str, Mapping[int, tuple[str, Value]]] | None = None,
 ) -> RunRecord:
     """Run ``plan`` and return the record of the run.
 
     ``observers`` receive the run's events (:mod:`.events`) as they happen. ``journal``
     persists every result; ``prior`` holds the results a resume reuses (their nodes do
-    not run).
+    not run), ``prior_iterations`` the foreach iterations it can skip (node id → index
+    → (item hash, output)).
 
     Setting ``cancel`` (a Cancel button, Ctrl-C, SIGTERM) stops the running nodes; they
     and every node that did not run are recorded ``skipped`` with reason "cancelled",
@@ -132,6 +155,7 @@ async def execute(
     runner = _Run(workflow, plan, options, registry or RuntimeRegistry.default())
     runner.observers = list(observers)
     runner.journal = journal
+    runner.prior_iterations = prior_iterations or {}
     with gc_relaxed():
         return await runner.run(cancel, prior or {})
 
@@ -151,10 +175,15 @@ class _Run:
         self.options = options
         self.registry = registry
         self.outputs: dict[str, Value] = {}
-        self.variables: dict[str, Value] = {}
+        self.variables: dict[str, Value] = dict(options.variables)
+        #: the latest checkpoint answer (``$checkpoint``).
+        self.checkpoint: dict[str, Value] = {}
+        #: scheduled nodes waiting at a checkpoint nobody could answer.
+        self.paused: list[str] = []
         self.results: dict[str, NodeResult] = {}
         self.observers: list[Observer] = []
         self.journal: RunJournal | None = None
+        self.prior_iterations: Mapping[str, Mapping[int, tuple[str, Value]]] = {}
         #: set when the journal failed: the run stops with this error.
         self.journal_error: Exception | None = None
         self.abort_scope: anyio.CancelScope | None = None
@@ -171,9 +200,12 @@ class _Run:
             env=options.env,
             workflow_input=options.workflow_input,
             variables=self.variables,
+            checkpoint=self.checkpoint,
         )
         self.nodes = {node.id: node for node in workflow.walk()}
         self.blocks = Blocks(self)
+        self.composer = Composer(self)
+        self.gates = Gates(self)
         self.concurrency = max(1, options.concurrency)
         runtime = workflow.frontmatter.runtime
         retry = runtime.get("retry")
@@ -246,6 +278,10 @@ class _Run:
                         status, error = RunStatus.FAILED, self.failures[0].error
                         self.skip_rest(f"run failed at wave {index}")
                         break
+                    if self.paused:
+                        status = RunStatus.PAUSED
+                        self.skip_rest(f"paused at checkpoint {self.paused[0]!r}")
+                        break
                 outer.cancel_scope.cancel()  # the run is over: stop the watcher
         if self.journal_error is not None:
             status = RunStatus.FAILED
@@ -297,6 +333,14 @@ class _Run:
             self.check_journal()
         self.emit(NodeFinished(result=result))
         return result
+
+    def iteration_done(
+        self, node_id: str, index: int, item: Value, output: Value
+    ) -> None:
+        """A foreach iteration finished: persist it (a resume may skip it)."""
+        if self.journal is not None and self.journal_error is None:
+            self.journal.iteration_finished(node_id, index, item, output)
+            self.check_journal()
 
     def check_journal(self) -> None:
         """Stop the run when the journal could not write."""
@@ -416,6 +460,20 @@ class _Run:
                 self.emit(NodeStarted(node_id=node.id, wave=wave))
             try:
                 output = await self.attempt(node, node_input, scope, wave, frame)
+            except Paused as pause:
+                if frame is None:
+                    self.paused.append(node.id)
+                return self.record(
+                    NodeResult(
+                        node_id=node.id,
+                        status=NodeStatus.WAITING,
+                        reason=f"waiting for an answer at checkpoint {pause.node_id!r}",
+                        wave=wave,
+                        attempts=attempts,
+                        started_at=started,
+                        finished_at=self.options.clock(),
+                    )
+                )
             except anyio.get_cancelled_exc_class():
                 self.record(
                     NodeResult(
@@ -447,6 +505,9 @@ class _Run:
                 return await self.failed(
                     node, wave, exc, attempts, started, node_input, frame
                 )
+            child = None
+            if isinstance(output, ChildRun):
+                output, child = output.output, output.record
             result = NodeResult(
                 node_id=node.id,
                 status=NodeStatus.SUCCESS,
@@ -455,6 +516,7 @@ class _Run:
                 attempts=attempts,
                 started_at=started,
                 finished_at=self.options.clock(),
+                child=child,
             )
             self.keep_output(node.id, output, frame)
             return self.record(result)
@@ -501,6 +563,10 @@ class _Run:
         """Hand the node to its runtime, or run a block (if, loop, parallel, ...)."""
         if isinstance(node, BLOCK_NODES):
             return await self.blocks.run(node, node_input, scope, wave, frame)
+        if isinstance(node, IncludeNode | CallNode):
+            return await self.composer.run(node, node_input, scope, wave, frame)
+        if isinstance(node, CheckpointNode):
+            return await self.gates.run(node, node_input, scope, wave, frame)
         runtime = self.registry.get(node)
         if runtime is None:
             raise NodeRuntimeError(
@@ -595,6 +661,7 @@ class _Run:
             attempts=attempts,
             started_at=started,
             finished_at=self.options.clock(),
+            child=exc.record if isinstance(exc, ChildRunFailed) else None,
         )
         if frame is None:
             self.failures.append(result)

@@ -27,6 +27,7 @@ from maidit_jupyter.execution.launch import PreparedRun, launch
 from maidit_jupyter.execution.state import NodeError, NodeResult, RunRecord, RunStatus
 from maidit_jupyter.expressions.values import UNDEFINED, Value
 from maidit_jupyter.planning.plan import ExecutionPlan
+from maidit_jupyter.redaction import SecretMask
 from maidit_jupyter.reporting.markdown import format_execution_log
 from maidit_jupyter.reporting.report import run_report
 from maidit_jupyter.syntax.workflow import Workflow
@@ -34,6 +35,34 @@ from maidit_jupyter.syntax.workflow import Workflow
 __all__ = ["FlowRun", "Outputs"]
 
 _RESUMABLE = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PAUSED})
+
+
+def _redacted(result: NodeResult, mask: SecretMask) -> NodeResult:
+    """``result`` with the secrets masked in its error, reason and child run."""
+    child = result.child
+    return replace(
+        result,
+        error=None
+        if result.error is None
+        else NodeError(
+            message=mask.redact(result.error.message), code=result.error.code
+        ),
+        reason=None if result.reason is None else mask.redact(result.reason),
+        child=None
+        if child is None
+        else replace(
+            child,
+            error=None
+            if child.error is None
+            else NodeError(
+                message=mask.redact(child.error.message), code=child.error.code
+            ),
+            results={
+                node_id: _redacted(nested, mask)
+                for node_id, nested in child.results.items()
+            },
+        ),
+    )
 
 
 class Outputs(Mapping[str, Value]):
@@ -129,25 +158,15 @@ class FlowRun:
     @property
     def results(self) -> Mapping[str, NodeResult]:
         """Every node's result (status, output, error, attempts, timings) by id; error
-        messages and reasons have the run's secrets redacted."""
+        messages and reasons have the run's secrets redacted (in the runs of
+        include/call nodes, ``result.child``, too)."""
         if self._record is None:
             return {}
         if self._results is None:
             mask = self._prepared.mask
             self._results = (
                 {
-                    node_id: replace(
-                        result,
-                        error=None
-                        if result.error is None
-                        else NodeError(
-                            message=mask.redact(result.error.message),
-                            code=result.error.code,
-                        ),
-                        reason=None
-                        if result.reason is None
-                        else mask.redact(result.reason),
-                    )
+                    node_id: _redacted(result, mask)
                     for node_id, result in self._record.results.items()
                 }
                 if mask

@@ -16,9 +16,17 @@ from typing import Any
 
 from maidit_jupyter.errors import MaiditError
 from maidit_jupyter.parsing.frontmatter import value_matches_type
-from maidit_jupyter.syntax.workflow import ConfigField
+from maidit_jupyter.planning.analysis import Analysis
+from maidit_jupyter.syntax.nodes import ConfiguredNode
+from maidit_jupyter.syntax.workflow import ConfigField, Workflow
 
-__all__ = ["RunInputError", "parse_override", "resolve_config", "resolve_secrets"]
+__all__ = [
+    "RunInputError",
+    "parse_override",
+    "resolve_config",
+    "resolve_secrets",
+    "used_secrets",
+]
 
 
 class RunInputError(MaiditError):
@@ -140,3 +148,15 @@ def resolve_secrets(
             for name in missing
         )
     return values
+
+
+def used_secrets(workflow: Workflow, analysis: Analysis) -> set[str]:
+    """Secret names some node reads (``$secrets.X``, ``api-key``/``password`` names)."""
+    names = {name for facts in analysis.sites for name, _, _ in facts.secrets}
+    for node in workflow.walk():
+        if isinstance(node, ConfiguredNode):
+            for key in ("api-key", "password"):
+                value = node.config.get(key)
+                if isinstance(value, str) and value:
+                    names.add(value)
+    return names

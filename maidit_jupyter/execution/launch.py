@@ -42,12 +42,14 @@ from maidit_jupyter.errors import (
     WorkflowSyntaxError,
     WorkflowValidationError,
 )
+from maidit_jupyter.execution.approval import Approver, PolicyApprover
 from maidit_jupyter.execution.events import Observer
 from maidit_jupyter.execution.executor import RunOptions, execute
 from maidit_jupyter.execution.inputs import (
     RunInputError,
     resolve_config,
     resolve_secrets,
+    used_secrets,
 )
 from maidit_jupyter.execution.state import RunRecord
 from maidit_jupyter.expressions.values import UNDEFINED, Value
@@ -56,7 +58,6 @@ from maidit_jupyter.persistence.lock import RunLock
 from maidit_jupyter.planning.analysis import Analysis, analyze
 from maidit_jupyter.planning.plan import ExecutionPlan
 from maidit_jupyter.redaction import SecretMask
-from maidit_jupyter.syntax.nodes import ConfiguredNode
 from maidit_jupyter.syntax.workflow import ConfigField, Workflow
 from maidit_jupyter.validation.validator import CheckedDocument, check_document
 
@@ -108,18 +109,6 @@ def _check(
         raise WorkflowValidationError(checked.report.diagnostics, source=source)
     analysis = checked.analysis or analyze(workflow)
     return workflow, plan, analysis, tuple(checked.report.warnings)
-
-
-def _used_secrets(workflow: Workflow, analysis: Analysis) -> set[str]:
-    """Secret names some node reads (``$secrets.X``, ``api-key``/``password`` names)."""
-    names = {name for facts in analysis.sites for name, _, _ in facts.secrets}
-    for node in workflow.walk():
-        if isinstance(node, ConfiguredNode):
-            for key in ("api-key", "password"):
-                value = node.config.get(key)
-                if isinstance(value, str) and value:
-                    names.add(value)
-    return names
 
 
 def _stored_input(value: Value, mask: SecretMask) -> dict[str, Any]:
@@ -200,6 +189,7 @@ def prepare_run(
     run_id: str | None = None,
     sync_interval: float = 1.0,
     checked: CheckedDocument | None = None,
+    approver: Approver | None = None,
 ) -> PreparedRun:
     """Check the flow and its inputs, and open its checkpoint (see the module doc).
 
@@ -212,7 +202,7 @@ def prepare_run(
     environ = os.environ if environ is None else environ
     front = workflow.frontmatter
     values = resolve_secrets(
-        front.secrets, environ, used=_used_secrets(workflow, analysis), given=secrets
+        front.secrets, environ, used=used_secrets(workflow, analysis), given=secrets
     )
     mask = SecretMask(values.values())
     options = RunOptions(
@@ -226,6 +216,9 @@ def prepare_run(
         keep_going=keep_going,
         timeout_ms=timeout_ms,
         run_id=run_id or uuid.uuid4().hex,
+        approver=approver or PolicyApprover("pause"),
+        call_stack=(str(path),),
+        mask=mask,
     )
     prepared = PreparedRun(
         workflow=workflow,
@@ -279,6 +272,7 @@ def prepare_resume(
     keep_going: bool | None = None,
     timeout_ms: float | None = None,
     sync_interval: float = 1.0,
+    approver: Approver | None = None,
 ) -> PreparedRun:
     """Lock the checkpoint, read it, check the flow, and decide what runs again.
 
@@ -306,7 +300,7 @@ def prepare_resume(
         values = resolve_secrets(
             front.secrets,
             environ,
-            used=_used_secrets(workflow, analysis),
+            used=used_secrets(workflow, analysis),
             given=secrets,
         )
         mask = SecretMask(values.values())
@@ -342,6 +336,9 @@ def prepare_resume(
             else keep_going,
             timeout_ms=timeout_ms,
             run_id=stored.run_id,
+            approver=approver or PolicyApprover("pause"),
+            call_stack=(str(path),),
+            mask=mask,
         )
         hashes = node_hashes(workflow, plan, resolved, analysis, salt=stored.run_id)
         decided = plan_resume(stored, plan, hashes, flow_hash(workflow))
@@ -370,6 +367,16 @@ def prepare_resume(
             hashes=hashes,
             mask=mask,
             entries=entries,
+            iterations={
+                node_id: {
+                    index: json.dumps(
+                        {"index": index, "item": digest, "output": output},
+                        ensure_ascii=False,
+                    )
+                    for index, (digest, output) in done.items()
+                }
+                for node_id, done in decided.iterations.items()
+            },
             lock=lock,
             journal_seq=stored.journal_seq,
             sync_interval=sync_interval,
@@ -425,6 +432,9 @@ async def launch(
             cancel=cancel,
             journal=writer,
             prior=prepared.resume.reused if prepared.resume is not None else None,
+            prior_iterations=(
+                prepared.resume.iterations if prepared.resume is not None else None
+            ),
         )
     except BaseException:
         prepared.close()  # the checkpoint stays "running" with its journal: resumable

@@ -67,6 +67,8 @@ class NodeResult:
     :ivar started_at: epoch seconds when it started (None if it never ran).
     :ivar finished_at: epoch seconds when it ended.
     :ivar reused: taken from the checkpoint by a resume instead of run again.
+    :ivar child: the run of the flow an ``<include>``/``<call>`` node ran (its own
+        node table), when it ran one.
     """
 
     node_id: str
@@ -79,6 +81,7 @@ class NodeResult:
     started_at: float | None = None
     finished_at: float | None = None
     reused: bool = False
+    child: RunRecord | None = field(default=None, hash=False)
 
     @property
     def duration_ms(self) -> float:

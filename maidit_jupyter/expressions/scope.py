@@ -7,7 +7,7 @@ node outputs) and, per node and per item, a cheap :class:`Scope` layer on top of
 nothing is copied, so a node's cost does not grow with the number of nodes before it.
 
 Name resolution, innermost first: the layers' own variables; the root's fixed
-variables (``$config $secrets $env $input input $vars $context $nodes``); node ids, which
+variables (``$config $secrets $env $input input $vars $context $nodes $checkpoint``); node ids, which
 read as ``{"output": value}`` so that ``fetch-data.output`` works; then variables set by
 ``<set>``/``<context>`` by bare name; otherwise ``undefined``.
 """
@@ -120,6 +120,7 @@ class RootScope(Scope):
             ``input=`` of its own).
         variables: variables set by ``<set>`` and ``<context>`` (``$vars``), readable by
             bare name too; the executor may keep adding to this mapping.
+        checkpoint: the latest checkpoint answer (``$checkpoint``), updated in place.
     """
 
     __slots__ = ("_nodes", "_set_variables")
@@ -133,6 +134,7 @@ class RootScope(Scope):
         env: Mapping[str, str] | None = None,
         workflow_input: Value = UNDEFINED,
         variables: Mapping[str, Value] | None = None,
+        checkpoint: Mapping[str, Value] | None = None,
     ) -> None:
         self._nodes = NodeOutputs(outputs if outputs is not None else {})
         self._set_variables: Mapping[str, Value] = (
@@ -147,6 +149,7 @@ class RootScope(Scope):
             "$vars": self._set_variables,
             "$nodes": self._nodes,
             "$context": _ContextView(self._nodes, self._set_variables),
+            "$checkpoint": checkpoint if checkpoint is not None else {},
         }
         super().__init__(fixed, None)
 

@@ -145,7 +145,7 @@ def read_while(r: NodeReader, el: XmlElement) -> n.Node | None:
     if max_iterations is None and el.attr("max") is None:
         r.report(
             ErrorCode.VALID_MISSING_REQUIRED_FIELD,
-            f'While node "{fields["id"]}" has no "max"; it stops after 1000 iterations',
+            f'While node "{fields["id"]}" has no "max"; it fails after 1000 iterations',
             fields["span"],
             ['Add max="N" to state the safety bound'],
             Severity.WARNING,

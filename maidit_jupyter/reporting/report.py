@@ -1,9 +1,11 @@
 """The JSON run report that ``maidit run --format json`` prints (spec/run-report.md).
 
 One document describes a whole run, or why a flow could not run (``status: invalid``).
-Field names are part of the contract: add fields, never rename them. Outputs that are not
-JSON (a DataFrame from a python node) appear as ``{"$repr": ..., "$type": ...}``; secret
-values are redacted from every string.
+Field names are part of the contract: add fields, never rename them. An include/call
+node's entry has a ``"run"`` field with its flow's run (its own ``nodes`` table, same
+shape); other nodes have none. Outputs that are not JSON (a DataFrame from a python
+node) appear as ``{"$repr": ..., "$type": ...}``; secret values are redacted from every
+string.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def _node(result: NodeResult, mask: SecretMask) -> dict[str, Any]:
             "message": mask.redact(result.error.message),
             "code": result.error.code,
         }
-    return {
+    node = {
         "status": str(result.status),
         "output": _json_value(result.output, mask),
         "error": error,
@@ -78,6 +80,41 @@ def _node(result: NodeResult, mask: SecretMask) -> dict[str, Any]:
         "attempts": result.attempts,
         "duration_ms": round(result.duration_ms, 3),
         "reused": result.reused,
+    }
+    if result.child is not None:
+        node["run"] = _child_run(result.child, mask)
+    return node
+
+
+def _run_error(record: RunRecord, mask: SecretMask) -> dict[str, Any] | None:
+    """The run's error and the node it came from."""
+    if record.error is None:
+        return None
+    failed = next(
+        (r.node_id for r in record.results.values() if r.error is record.error),
+        None,
+    )
+    return {
+        "message": mask.redact(record.error.message),
+        "code": record.error.code,
+        "node": failed,
+    }
+
+
+def _child_run(record: RunRecord, mask: SecretMask) -> dict[str, Any]:
+    """The run of an include/call node's flow: its own node table, same shape."""
+    finished = (
+        record.finished_at if record.finished_at is not None else record.started_at
+    )
+    return {
+        "workflow": record.workflow,
+        "run_id": record.run_id,
+        "status": str(record.status),
+        "error": _run_error(record, mask),
+        "nodes": {
+            node_id: _node(result, mask) for node_id, result in record.results.items()
+        },
+        "duration_ms": round((finished - record.started_at) * 1000.0, 3),
     }
 
 
@@ -95,17 +132,7 @@ def run_report(
     finished = (
         record.finished_at if record.finished_at is not None else record.started_at
     )
-    error = None
-    if record.error is not None:
-        failed = next(
-            (r.node_id for r in record.results.values() if r.error is record.error),
-            None,
-        )
-        error = {
-            "message": mask.redact(record.error.message),
-            "code": record.error.code,
-            "node": failed,
-        }
+    error = _run_error(record, mask)
     return {
         "workflow": record.workflow,
         "run_id": record.run_id,

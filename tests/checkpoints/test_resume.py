@@ -35,6 +35,13 @@ STEPS = textwrap.dedent(
             raise ValueError(f"{name} was told to fail")
         return {"name": name, "seen": data}
 
+    def marked(data=None, name=""):
+        with LEDGER.open("a") as handle:
+            handle.write(name + "\\n")
+        if LEDGER.with_name("broken-" + name).exists():
+            raise ValueError(f"{name} is marked broken")
+        return {"name": name}
+
     class Frame:
         def __repr__(self):
             return "Frame()"
@@ -340,3 +347,61 @@ def test_state_dir_puts_checkpoints_elsewhere(tmp_path: Path) -> None:
     flow.write_text(flow.read_text().replace("name: steps", "name: ../My Flow/x"))
     run = maidit_jupyter.run_sync(flow, state_dir=tmp_path / "states")
     assert checkpoint_of(run).parent == tmp_path / "states" / "My-Flow-x"
+
+
+def test_a_foreach_resumes_at_the_item_that_failed(tmp_path: Path) -> None:
+    """Finished iterations are checkpointed; a resume runs only the rest."""
+    body = (
+        '<foreach id="each" collection="$input">'
+        '<transform id="work" type="python" function="steps:marked">'
+        '<arg name="name" value="item-{{ item }}"/></transform></foreach>'
+    )
+    flow = write_flow(tmp_path, body, "")
+    (tmp_path / "broken-item-3").touch()
+    first = maidit_jupyter.run_sync(flow, workflow_input=[0, 1, 2, 3, 4])
+    assert first.status is RunStatus.FAILED
+    assert ledger(tmp_path) == ["item-0", "item-1", "item-2", "item-3"]
+    stored = load_checkpoint(checkpoint_of(first))
+    assert sorted(stored.iterations["each"]) == [0, 1, 2]
+    (tmp_path / "broken-item-3").unlink()
+    second = maidit_jupyter.resume_sync(checkpoint_of(first))
+    assert second.status is RunStatus.COMPLETED
+    assert ledger(tmp_path)[4:] == ["item-3", "item-4"]
+    names = [output["name"] for output in second.outputs["each"]]
+    assert names == ["item-0", "item-1", "item-2", "item-3", "item-4"]
+    assert load_checkpoint(checkpoint_of(first)).iterations == {}
+
+
+def test_changed_items_are_not_skipped_on_resume(tmp_path: Path) -> None:
+    """An iteration is reused only for the same item at the same index."""
+    body = (
+        '<foreach id="each" collection="$input">'
+        '<transform id="work" type="python" function="steps:marked">'
+        '<arg name="name" value="item-{{ item }}"/></transform></foreach>'
+    )
+    flow = write_flow(tmp_path, body, "")
+    (tmp_path / "broken-item-c").touch()
+    first = maidit_jupyter.run_sync(flow, workflow_input=["a", "b", "c"])
+    assert ledger(tmp_path) == ["item-a", "item-b", "item-c"]
+    resumed = maidit_jupyter.resume_sync(
+        checkpoint_of(first), workflow_input=["a", "x", "d"]
+    )
+    assert resumed.status is RunStatus.COMPLETED
+    assert ledger(tmp_path)[3:] == ["item-x", "item-d"]
+
+
+def test_a_changed_foreach_starts_over(tmp_path: Path) -> None:
+    """When the foreach itself changed, its finished iterations are not reused."""
+    body = (
+        '<foreach id="each" collection="$input">'
+        '<transform id="work" type="python" function="steps:marked">'
+        '<arg name="name" value="item-{{ item }}"/></transform></foreach>'
+    )
+    flow = write_flow(tmp_path, body, "")
+    (tmp_path / "broken-item-1").touch()
+    first = maidit_jupyter.run_sync(flow, workflow_input=[0, 1])
+    (tmp_path / "broken-item-1").unlink()
+    flow.write_text(flow.read_text().replace("item-{{ item }}", "v2-{{ item }}"))
+    resumed = maidit_jupyter.resume_sync(checkpoint_of(first))
+    assert resumed.status is RunStatus.COMPLETED
+    assert ledger(tmp_path)[2:] == ["v2-0", "v2-1"]

@@ -284,12 +284,12 @@ def test_while_condition_max_and_body() -> None:
 
 
 def test_while_without_max_is_a_warning() -> None:
-    """A while without max warns that it stops after 1000 iterations."""
+    """A while without max warns that it fails after 1000 iterations."""
     result = parse('<while id="w" condition="true"/>')
     found = only(result.diagnostics, ErrorCode.VALID_MISSING_REQUIRED_FIELD)
     assert found.severity is Severity.WARNING
     assert (
-        found.message == 'While node "w" has no "max"; it stops after 1000 iterations'
+        found.message == 'While node "w" has no "max"; it fails after 1000 iterations'
     )
     assert result.workflow is not None
     built = result.workflow.nodes[0]

@@ -54,6 +54,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "Checkpoint",
+    "StoredIteration",
     "StoredResult",
     "encode_iteration",
     "encode_output",
@@ -89,6 +90,21 @@ class StoredResult:
     not_stored: str | None = None
 
 
+@record
+class StoredIteration:
+    """A finished iteration of a block that did not finish.
+
+    :ivar item: for ``foreach``, the hash of the item (it is reused only for the same
+        item); for loops, empty.
+    :ivar state: for loops, what the next iteration starts from: the outputs of the
+        iteration's nodes and the run's variables.
+    """
+
+    item: str
+    output: Value
+    state: Mapping[str, Any] | None = None
+
+
 @dataclass(kw_only=True)
 class Checkpoint:
     """A checkpoint as read from disk (snapshot plus journal)."""
@@ -115,7 +131,7 @@ class Checkpoint:
     results: dict[str, StoredResult] = field(default_factory=dict)
     #: finished iterations of foreach nodes that did not finish: node → index →
     #: (item hash, output).
-    iterations: dict[str, dict[int, tuple[str, Value]]] = field(default_factory=dict)
+    iterations: dict[str, dict[int, StoredIteration]] = field(default_factory=dict)
     #: whether the journal ended in a torn record (a crash mid-append).
     journal_torn: bool = False
 
@@ -149,17 +165,25 @@ def item_hash(item: Value) -> str | None:
 
 
 def encode_iteration(
-    index: int, item: Value, output: Value, mask: SecretMask
+    index: int,
+    item: str,
+    output: Value,
+    mask: SecretMask,
+    state: Mapping[str, Any] | None = None,
 ) -> str | None:
-    """The JSON text of a finished foreach iteration, or None if it cannot be stored."""
-    digest = item_hash(item)
-    if digest is None:
-        return None
+    """The JSON text of a finished iteration (``item``: the item's hash, or empty), or
+    None if its output or state is not JSON or holds a secret."""
     text, not_stored = encode_output(output, mask)
     if not_stored is not None:
         return None
     value = "null" if text is None else text
-    return f'{{"index":{index},"item":"{digest}","output":{value}}}'
+    entry = f'{{"index":{index},"item":{json.dumps(item)},"output":{value}'
+    if state is not None:
+        state_text, not_stored = encode_output(state, mask)
+        if not_stored is not None or state_text is None:
+            return None
+        entry += f',"state":{state_text}'
+    return entry + "}"
 
 
 def _refuse(value: Any) -> Any:
@@ -422,10 +446,13 @@ def _add_iteration(
     if not isinstance(entry, Mapping):
         raise reader.fail(f"{where} is not an object")
     index = reader.count(entry, "index", where)
-    digest = reader.get(entry, "item", str, where)
-    checkpoint.iterations.setdefault(node_id, {})[index] = (
-        digest,
-        entry.get("output"),
+    state = entry.get("state")
+    if state is not None and not isinstance(state, Mapping):
+        raise reader.fail(f"{where}: 'state' is not an object")
+    checkpoint.iterations.setdefault(node_id, {})[index] = StoredIteration(
+        item=reader.get(entry, "item", str, where),
+        output=entry.get("output"),
+        state=state,
     )
 
 

@@ -18,10 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from maidit_jupyter._records import record
-from maidit_jupyter.checkpoints.document import Checkpoint, StoredResult
+from maidit_jupyter.checkpoints.document import (
+    Checkpoint,
+    StoredIteration,
+    StoredResult,
+)
 from maidit_jupyter.checkpoints.hashing import NodeHashes
 from maidit_jupyter.execution.state import NodeResult, NodeStatus
-from maidit_jupyter.expressions.values import Value
 from maidit_jupyter.planning.plan import ExecutionPlan
 
 __all__ = ["NodeDecision", "ResumePlan", "plan_resume"]
@@ -49,7 +52,7 @@ class ResumePlan:
     decisions: tuple[NodeDecision, ...]
     carried: dict[str, StoredResult] = field(default_factory=dict)
     #: finished iterations of foreach nodes that run again, to be skipped.
-    iterations: dict[str, dict[int, tuple[str, Value]]] = field(default_factory=dict)
+    iterations: dict[str, dict[int, StoredIteration]] = field(default_factory=dict)
     flow_changed: bool = False
     dropped: tuple[str, ...] = ()
 

@@ -34,6 +34,7 @@ from maidit_jupyter.checkpoints.document import (
     FORMAT_VERSION,
     encode_iteration,
     encode_result,
+    item_hash,
     journal_path,
 )
 from maidit_jupyter.checkpoints.hashing import NodeHashes
@@ -162,12 +163,30 @@ class CheckpointWriter:
 
         Nothing is written when the item or the output is not JSON or holds a secret.
         """
-        if self.failure is not None:
+        digest = item_hash(item)
+        if self.failure is not None or digest is None:
             return
-        entry = encode_iteration(index, item, output, self.mask)
+        entry = encode_iteration(index, digest, output, self.mask)
         if entry is None:
             return
         self.iterations.setdefault(node_id, {})[index] = entry
+        self._append_iteration(node_id, entry)
+
+    def loop_iteration_finished(
+        self, node_id: str, index: int, output: Value, state: Mapping[str, Value]
+    ) -> None:
+        """Record a loop's latest finished iteration and the state the next one starts
+        from (only the latest is kept)."""
+        if self.failure is not None:
+            return
+        entry = encode_iteration(index, "", output, self.mask, state)
+        if entry is None:
+            self.iterations.pop(node_id, None)  # a resume starts the loop again
+            return
+        self.iterations[node_id] = {index: entry}
+        self._append_iteration(node_id, entry)
+
+    def _append_iteration(self, node_id: str, entry: str) -> None:
         node = json.dumps(node_id, ensure_ascii=False)
         self._append(f'{{"seq":{self.seq + 1},"iteration":{node},"entry":{entry}}}')
 

@@ -236,23 +236,51 @@ class Blocks:
         self, node: LoopNode, scope: Scope, wave: int, frame: Frame | None
     ) -> Value:
         limit = node.max if node.max is not None else DEFAULT_MAX_ITERATIONS
-        output: Value = UNDEFINED
-        for iteration in range(limit):
+        first, output = self.restore(node)
+        for iteration in range(first, limit):
             current = Frame.iteration(scope, {"$iteration": iteration}, frame)
             output = await self.body(node.body, wave, current)
             if node.break_ is not None and truthy(
                 self.value(node.break_, current.scope)
             ):
                 break
+            self.finished_iteration(node, iteration, output, current)
             await anyio.lowlevel.checkpoint()
         return output
+
+    def restore(self, node: Node) -> tuple[int, Value]:
+        """Where a resumed loop starts: after its last checkpointed iteration, with the
+        outputs and variables that iteration left (else at 0)."""
+        done = self.run_.prior_iterations.get(node.id)
+        if not done:
+            return 0, UNDEFINED
+        last = max(done)
+        state = done[last].state or {}
+        outputs = state.get("outputs")
+        variables = state.get("vars")
+        if isinstance(outputs, Mapping):
+            for node_id, value in outputs.items():
+                self.run_.outputs[node_id] = value
+        if isinstance(variables, Mapping):
+            self.run_.variables.update(variables)
+        return last + 1, done[last].output
+
+    def finished_iteration(
+        self, node: Node, iteration: int, output: Value, frame: Frame
+    ) -> None:
+        """Checkpoint a loop iteration with what the next one starts from."""
+        outputs = {
+            node_id: wrapper["output"]
+            for node_id, wrapper in (frame.outputs or {}).items()
+        }
+        state = {"outputs": outputs, "vars": dict(self.run_.variables)}
+        self.run_.loop_iteration_done(node.id, iteration, output, state)
 
     async def while_(
         self, node: WhileNode, scope: Scope, wave: int, frame: Frame | None
     ) -> Value:
         limit = node.max if node.max is not None else DEFAULT_MAX_ITERATIONS
-        output: Value = UNDEFINED
-        iteration = 0
+        iteration, output = self.restore(node)
         while True:
             current = Frame.iteration(scope, {"$iteration": iteration}, frame)
             if not truthy(self.value(node.condition, current.scope)):
@@ -264,6 +292,7 @@ class Blocks:
                     code="RUNTIME_LOOP_LIMIT",
                 )
             output = await self.body(node.body, wave, current)
+            self.finished_iteration(node, iteration, output, current)
             iteration += 1
             await anyio.lowlevel.checkpoint()
 
@@ -286,8 +315,8 @@ class Blocks:
         async def worker(group: anyio.abc.TaskGroup) -> None:
             for index, item in queue:
                 earlier = done_before.get(index)
-                if earlier is not None and earlier[0] == item_hash(item):
-                    results[index] = earlier[1]  # finished before a resume
+                if earlier is not None and earlier.item == item_hash(item):
+                    results[index] = earlier.output  # finished before a resume
                     continue
                 variables = {
                     node.item: item,

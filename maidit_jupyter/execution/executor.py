@@ -33,6 +33,7 @@ import anyio
 import anyio.lowlevel
 
 from maidit_jupyter._gc import gc_relaxed
+from maidit_jupyter.checkpoints.document import StoredIteration
 from maidit_jupyter.errors import ExpressionError, MaiditError, NodeRuntimeError
 from maidit_jupyter.execution.approval import Approver, PolicyApprover
 from maidit_jupyter.execution.blocks import BLOCK_NODES, Blocks, Frame
@@ -96,6 +97,11 @@ class RunJournal(Protocol):
     ) -> None:
         """Persist one finished foreach iteration."""
 
+    def loop_iteration_finished(
+        self, node_id: str, index: int, output: Value, state: Mapping[str, Value]
+    ) -> None:
+        """Persist a loop's latest finished iteration and the state after it."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunOptions:
@@ -139,14 +145,14 @@ async def execute(
     observers: Sequence[Observer] = (),
     journal: RunJournal | None = None,
     prior: Mapping[str, NodeResult] | None = None,
-    prior_iterations: Mapping[str, Mapping[int, tuple[str, Value]]] | None = None,
+    prior_iterations: Mapping[str, Mapping[int, StoredIteration]] | None = None,
 ) -> RunRecord:
     """Run ``plan`` and return the record of the run.
 
     ``observers`` receive the run's events (:mod:`.events`) as they happen. ``journal``
     persists every result; ``prior`` holds the results a resume reuses (their nodes do
-    not run), ``prior_iterations`` the foreach iterations it can skip (node id → index
-    → (item hash, output)).
+    not run), ``prior_iterations`` the iterations of foreach and loop nodes it can
+    skip.
 
     Setting ``cancel`` (a Cancel button, Ctrl-C, SIGTERM) stops the running nodes; they
     and every node that did not run are recorded ``skipped`` with reason "cancelled",
@@ -183,7 +189,7 @@ class _Run:
         self.results: dict[str, NodeResult] = {}
         self.observers: list[Observer] = []
         self.journal: RunJournal | None = None
-        self.prior_iterations: Mapping[str, Mapping[int, tuple[str, Value]]] = {}
+        self.prior_iterations: Mapping[str, Mapping[int, StoredIteration]] = {}
         #: set when the journal failed: the run stops with this error.
         self.journal_error: Exception | None = None
         self.abort_scope: anyio.CancelScope | None = None
@@ -340,6 +346,14 @@ class _Run:
         """A foreach iteration finished: persist it (a resume may skip it)."""
         if self.journal is not None and self.journal_error is None:
             self.journal.iteration_finished(node_id, index, item, output)
+            self.check_journal()
+
+    def loop_iteration_done(
+        self, node_id: str, index: int, output: Value, state: Mapping[str, Value]
+    ) -> None:
+        """A loop iteration finished: persist it and the state the next one needs."""
+        if self.journal is not None and self.journal_error is None:
+            self.journal.loop_iteration_finished(node_id, index, output, state)
             self.check_journal()
 
     def check_journal(self) -> None:

@@ -370,10 +370,19 @@ def prepare_resume(
             iterations={
                 node_id: {
                     index: json.dumps(
-                        {"index": index, "item": digest, "output": output},
+                        {
+                            "index": index,
+                            "item": stored_iteration.item,
+                            "output": stored_iteration.output,
+                        }
+                        | (
+                            {"state": stored_iteration.state}
+                            if stored_iteration.state is not None
+                            else {}
+                        ),
                         ensure_ascii=False,
                     )
-                    for index, (digest, output) in done.items()
+                    for index, stored_iteration in done.items()
                 }
                 for node_id, done in decided.iterations.items()
             },

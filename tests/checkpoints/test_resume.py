@@ -405,3 +405,40 @@ def test_a_changed_foreach_starts_over(tmp_path: Path) -> None:
     resumed = maidit_jupyter.resume_sync(checkpoint_of(first))
     assert resumed.status is RunStatus.COMPLETED
     assert ledger(tmp_path)[2:] == ["v2-0", "v2-1"]
+
+
+def test_a_loop_resumes_at_the_iteration_that_failed(tmp_path: Path) -> None:
+    """A loop checkpoints each finished iteration; a resume starts after the last one."""
+    body = (
+        '<loop id="each" max="5">'
+        '<transform id="work" type="python" function="steps:marked">'
+        '<arg name="name" value="it-{{ $iteration }}"/></transform></loop>'
+    )
+    flow = write_flow(tmp_path, body, "")
+    (tmp_path / "broken-it-3").touch()
+    first = maidit_jupyter.run_sync(flow)
+    assert first.status is RunStatus.FAILED
+    assert ledger(tmp_path) == ["it-0", "it-1", "it-2", "it-3"]
+    (tmp_path / "broken-it-3").unlink()
+    second = maidit_jupyter.resume_sync(checkpoint_of(first))
+    assert second.status is RunStatus.COMPLETED
+    assert ledger(tmp_path)[4:] == ["it-3", "it-4"]
+    assert second.outputs["each"] == {"name": "it-4"}
+
+
+def test_a_while_resumes_with_the_variables_its_iterations_left(tmp_path: Path) -> None:
+    """The state after the last finished iteration (variables, outputs) comes back."""
+    body = (
+        '<while id="count" condition="($vars.n || 0) &lt; 5" max="10">'
+        '<set id="n" value="{{ ($vars.n || 0) + 1 }}"/>'
+        '<transform id="work" type="python" function="steps:marked" input="n">'
+        '<arg name="name" value="w-{{ $vars.n }}"/></transform></while>'
+    )
+    flow = write_flow(tmp_path, body, "")
+    (tmp_path / "broken-w-3").touch()
+    first = maidit_jupyter.run_sync(flow)
+    assert ledger(tmp_path) == ["w-1", "w-2", "w-3"]
+    (tmp_path / "broken-w-3").unlink()
+    second = maidit_jupyter.resume_sync(checkpoint_of(first))
+    assert second.status is RunStatus.COMPLETED
+    assert ledger(tmp_path)[3:] == ["w-3", "w-4", "w-5"]

@@ -63,7 +63,7 @@ from maidit_jupyter.expressions.scope import RootScope, Scope
 from maidit_jupyter.expressions.values import UNDEFINED, Value, truthy
 from maidit_jupyter.planning.plan import ExecutionPlan
 from maidit_jupyter.redaction import SecretMask
-from maidit_jupyter.runtimes.base import NodeContext, SettingError
+from maidit_jupyter.runtimes.base import NodeContext, RunResources, SettingError
 from maidit_jupyter.runtimes.registry import RuntimeRegistry, runtime_key
 from maidit_jupyter.syntax.nodes import (
     CallNode,
@@ -163,7 +163,11 @@ async def execute(
     runner.journal = journal
     runner.prior_iterations = prior_iterations or {}
     with gc_relaxed():
-        return await runner.run(cancel, prior or {})
+        try:
+            return await runner.run(cancel, prior or {})
+        finally:
+            with anyio.CancelScope(shield=True):
+                await runner.resources.aclose()  # clients and pools the run opened
 
 
 class _Run:
@@ -209,6 +213,7 @@ class _Run:
             checkpoint=self.checkpoint,
         )
         self.nodes = {node.id: node for node in workflow.walk()}
+        self.resources = RunResources()
         self.blocks = Blocks(self)
         self.composer = Composer(self)
         self.gates = Gates(self)
@@ -595,6 +600,11 @@ class _Run:
             compiler=self.compiler,
             base_dir=self.options.base_dir,
             variables=self.variables,
+            secrets=self.options.secrets,
+            env=self.options.env,
+            frontmatter=self.workflow.frontmatter,
+            resources=self.resources,
+            run_id=self.run_id,
         )
         return await runtime.run(ctx)
 

@@ -3,17 +3,22 @@
 A runtime does the work of one kind of node (``file:source``, ``transform:map``...):
 ``await runtime.run(ctx)`` returns the node's output or raises. Everything it may need
 travels in one :class:`NodeContext`: the node, its input, a scope for expressions, the
-run's evaluator, the flow's directory and the run's variables. Settings holding
-templates are resolved through :meth:`NodeContext.setting`, once each, so data that
-contains ``{{ }}`` is never evaluated.
+run's evaluator, the flow's directory, the run's variables, secrets and frontmatter, and
+:class:`RunResources`: what connectors open once per run (an HTTP client, a database
+pool, an OAuth token) and the run closes at its end. Settings holding templates are
+resolved through :meth:`NodeContext.setting`, once each, so data that contains
+``{{ }}`` is never evaluated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
+
+import anyio
 
 from maidit_jupyter.errors import ExpressionError
 from maidit_jupyter.expressions.compiled import ExpressionCompiler
@@ -21,8 +26,59 @@ from maidit_jupyter.expressions.evaluator import Evaluator
 from maidit_jupyter.expressions.scope import Scope
 from maidit_jupyter.expressions.values import UNDEFINED, Value
 from maidit_jupyter.syntax.nodes import ConfiguredNode, Node
+from maidit_jupyter.syntax.workflow import Frontmatter
 
-__all__ = ["NodeContext", "NodeRuntime", "SettingError"]
+__all__ = ["NodeContext", "NodeRuntime", "RunResources", "SettingError"]
+
+T = TypeVar("T")
+_log = logging.getLogger("maidit_jupyter")
+
+
+class RunResources:
+    """What a run opens once and closes when it ends, by key.
+
+    ``await resources.get("http", open_client, close_client)`` opens the client the first
+    time (concurrent callers wait for that one opening) and returns the same one after;
+    :meth:`aclose` closes everything in reverse order of opening. A failure to close is
+    logged, never raised: the run's own result matters more.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[str, Any] = {}
+        self._closers: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._locks: dict[str, anyio.Lock] = {}
+
+    async def get(
+        self,
+        key: str,
+        open_: Callable[[], Awaitable[T]],
+        close: Callable[[T], Awaitable[None]] | None = None,
+    ) -> T:
+        """The resource under ``key``, opened with ``open_`` the first time."""
+        if key in self._items:
+            return cast(T, self._items[key])
+        lock = self._locks.setdefault(key, anyio.Lock())
+        async with lock:
+            if key not in self._items:
+                value = await open_()
+                self._items[key] = value
+                if close is not None:
+                    self._closers.append((key, lambda: close(value)))
+        return cast(T, self._items[key])
+
+    def peek(self, key: str) -> Any:
+        """The resource under ``key`` if it is open, else None."""
+        return self._items.get(key)
+
+    async def aclose(self) -> None:
+        """Close every resource, the last opened first."""
+        while self._closers:
+            key, close = self._closers.pop()
+            try:
+                await close()
+            except Exception as exc:  # noqa: BLE001 - closing must not mask the run
+                _log.warning("closing %s failed: %s", key, exc)
+        self._items.clear()
 
 
 class SettingError(ExpressionError):
@@ -42,6 +98,11 @@ class NodeContext:
     """A node being run: its input, its scope, and the run's shared services.
 
     :ivar variables: the run's ``<set>``/``<context>`` variables (runtimes may add).
+    :ivar secrets: the run's secret values by name (for ``api-key="NAME"`` settings).
+    :ivar env: the environment the run sees.
+    :ivar frontmatter: the flow's frontmatter (``ai``, ``http`` sections, ...).
+    :ivar resources: what connectors open once per run.
+    :ivar run_id: the run's id (idempotency keys).
     """
 
     node: Node
@@ -51,6 +112,11 @@ class NodeContext:
     compiler: ExpressionCompiler
     base_dir: Path
     variables: dict[str, Value] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    frontmatter: Frontmatter | None = None
+    resources: RunResources = field(default_factory=RunResources)
+    run_id: str = ""
 
     @property
     def config(self) -> Mapping[str, Any]:

@@ -524,9 +524,11 @@ class _Run:
                 return await self.failed(
                     node, wave, exc, attempts, started, node_input, frame
                 )
-            child = None
+            child = meta = None
             if isinstance(output, ChildRun):
                 output, child = output.output, output.record
+            elif isinstance(output, _WithMeta):
+                output, meta = output.output, output.meta
             result = NodeResult(
                 node_id=node.id,
                 status=NodeStatus.SUCCESS,
@@ -536,6 +538,7 @@ class _Run:
                 started_at=started,
                 finished_at=self.options.clock(),
                 child=child,
+                meta=meta,
             )
             self.keep_output(node.id, output, frame)
             return self.record(result)
@@ -606,7 +609,8 @@ class _Run:
             resources=self.resources,
             run_id=self.run_id,
         )
-        return await runtime.run(ctx)
+        output = await runtime.run(ctx)
+        return _WithMeta(output, ctx.meta) if ctx.meta else output
 
     def policy(self, node: Node) -> RetryPolicy:
         """The node's retry policy: ``<on-error><retry>``, a ``retry`` block, the default."""
@@ -690,6 +694,14 @@ class _Run:
         if frame is None:
             self.failures.append(result)
         return self.record(result)
+
+
+@dataclass(frozen=True, slots=True)
+class _WithMeta:
+    """A runtime's output with what it reported besides (``NodeContext.meta``)."""
+
+    output: Value
+    meta: Mapping[str, Any]
 
 
 def _node_error(exc: Exception) -> NodeError:

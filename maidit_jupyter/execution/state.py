@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from maidit_jupyter._records import record
 from maidit_jupyter.expressions.values import UNDEFINED, Value
@@ -69,6 +70,8 @@ class NodeResult:
     :ivar reused: taken from the checkpoint by a resume instead of run again.
     :ivar child: the run of the flow an ``<include>``/``<call>`` node ran (its own
         node table), when it ran one.
+    :ivar meta: what the runtime reported besides the output (an AI node's token
+        usage, an HTTP node's status), JSON-ready.
     """
 
     node_id: str
@@ -82,6 +85,7 @@ class NodeResult:
     finished_at: float | None = None
     reused: bool = False
     child: RunRecord | None = field(default=None, hash=False)
+    meta: Mapping[str, Any] | None = field(default=None, hash=False)
 
     @property
     def duration_ms(self) -> float:

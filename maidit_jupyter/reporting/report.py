@@ -80,6 +80,7 @@ def _node(result: NodeResult, mask: SecretMask) -> dict[str, Any]:
         "attempts": result.attempts,
         "duration_ms": round(result.duration_ms, 3),
         "reused": result.reused,
+        **({"meta": _json_value(result.meta, mask)} if result.meta else {}),
     }
     if result.child is not None:
         node["run"] = _child_run(result.child, mask)

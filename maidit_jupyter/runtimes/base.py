@@ -117,6 +117,8 @@ class NodeContext:
     frontmatter: Frontmatter | None = None
     resources: RunResources = field(default_factory=RunResources)
     run_id: str = ""
+    #: what the runtime reports besides its output (kept as ``NodeResult.meta``).
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def config(self) -> Mapping[str, Any]:

@@ -53,6 +53,21 @@ from maidit_jupyter.validation.validator import (
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext maidit_jupyter``: the ``%%flow`` and ``%maidit`` magics."""
+    from maidit_jupyter.notebook import load
+
+    load(ipython)  # type: ignore[arg-type]  # an InteractiveShell; typed in notebook/
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """``%unload_ext maidit_jupyter``."""
+    from maidit_jupyter.notebook import unload
+
+    unload(ipython)  # type: ignore[arg-type]
+
+
 __all__ = [
     "CheckedDocument",
     "CheckpointError",
@@ -81,6 +96,7 @@ __all__ = [
     "WorkflowValidationError",
     "can_resume",
     "check_document",
+    "load_ipython_extension",
     "load_workflow",
     "parse_document",
     "parse_workflow",
@@ -89,5 +105,6 @@ __all__ = [
     "resume_sync",
     "run",
     "run_sync",
+    "unload_ipython_extension",
     "validate",
 ]

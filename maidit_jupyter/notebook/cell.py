@@ -1,0 +1,190 @@
+"""What a ``%%flow`` cell does: check, then plan or run, on the kernel's event loop.
+
+Errors in the flow become one :class:`CellFlowError` whose diagnostics point at the
+cell's own lines (line 1 is the ``%%flow`` line), rendered with a caret excerpt and no
+Python traceback. Bad options raise IPython's ``UsageError``; unusable config, secrets
+or input a :class:`CellInputError` that shows only its problems. File paths resolve
+against the kernel's working directory; checkpoints go to the configured state
+directory. Where nobody can answer a checkpoint, the configured policy applies
+(``pause`` by default: the run ends ``paused`` and ``run.resume(answers=...)``
+continues it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.getipython import get_ipython
+from IPython.display import Markdown, display
+
+from maidit_jupyter.durations import parse_duration_ms
+from maidit_jupyter.errors import Diagnostic, MaiditError, WorkflowError
+from maidit_jupyter.execution.api import make_approver
+from maidit_jupyter.execution.flow_run import FlowRun
+from maidit_jupyter.execution.inputs import RunInputError, parse_override
+from maidit_jupyter.execution.launch import prepare_run
+from maidit_jupyter.expressions.values import UNDEFINED, Value
+from maidit_jupyter.notebook.magics import MaiditMagics, parse_flow_line
+from maidit_jupyter.source import LineIndex, SourcePosition, SourceSpan
+from maidit_jupyter.validation.validator import CheckedDocument, check_document
+
+__all__ = ["CellFlowError", "CellInputError", "run_flow_cell"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class CellFlowError(WorkflowError):
+    """The flow in a cell has errors; they point at the cell's lines."""
+
+
+class CellInputError(MaiditError):
+    """The run's config, secrets or input cannot be used; ``problems`` lists why."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"error: {problem}" for problem in self.problems]
+
+
+def _in_cell(diagnostic: Diagnostic, header: str, name: str) -> Diagnostic:
+    """The diagnostic moved down one line: the cell's first line is the magic."""
+    span = diagnostic.span
+    moved = None
+    if span is not None:
+        shift = len(header) + 1
+        moved = SourceSpan(
+            start=SourcePosition(
+                offset=span.start.offset + shift,
+                line=span.start.line + 1,
+                column=span.start.column,
+            ),
+            end=SourcePosition(
+                offset=span.end.offset + shift,
+                line=span.end.line + 1,
+                column=span.end.column,
+            ),
+        )
+    return replace(diagnostic, span=moved, path=f"cell {name}")
+
+
+def _cell_error(
+    checked: CheckedDocument, header: str, body: str, name: str
+) -> CellFlowError:
+    cell = header + "\n" + body
+    diagnostics = [_in_cell(d, header, name) for d in checked.report.diagnostics]
+    return CellFlowError(diagnostics, source=cell)
+
+
+def _render(
+    diagnostics: tuple[Diagnostic, ...], header: str, body: str, name: str
+) -> str:
+    index = LineIndex(header + "\n" + body)
+    return "\n\n".join(_in_cell(d, header, name).render(index) for d in diagnostics)
+
+
+async def run_flow_cell(line: str, body: str) -> FlowRun | None:
+    """Run the ``%%flow`` cell ``body`` with the options of ``line``."""
+    shell = get_ipython()
+    if shell is None:
+        raise UsageError("%%flow needs IPython")
+    magics = MaiditMagics.of(shell)
+    args = parse_flow_line(line)
+    header = f"%%flow {line}".rstrip()
+    checked = check_document(body, path="cell")
+    workflow = checked.workflow
+    name = args.name or (workflow.name if workflow is not None else "cell")
+    if checked.plan is None or workflow is None:
+        raise _cell_error(checked, header, body, name)
+    warnings = checked.report.warnings
+    if warnings:
+        sys.stderr.write(_render(warnings, header, body, name) + "\n")
+    if args.validate:
+        display(Markdown(f"**{name}**: valid ({len(checked.plan.nodes)} nodes)"))
+        return None
+    if args.plan:
+        waves = "\n".join(
+            f"{index + 1}. " + ", ".join(f"`{node}`" for node in wave)
+            for index, wave in enumerate(checked.plan.waves)
+        )
+        display(Markdown(f"**{name}**: {len(checked.plan.waves)} waves\n\n{waves}"))
+        return None
+    options = _run_options(shell, args, magics)
+    try:
+        prepared = prepare_run(
+            Path.cwd() / f"{_UNSAFE.sub('-', name) or 'cell'}.flow.md",
+            text=body,
+            checked=checked,
+            state_dir=Path(magics.state_dir),
+            checkpoint=not args.no_checkpoint,
+            **options,
+        )
+    except RunInputError as exc:
+        raise CellInputError(exc.problems) from None
+    flow_run = FlowRun(prepared)
+    magics.runs.append(flow_run)
+    await flow_run._execute()
+    if args.out:
+        shell.user_ns[args.out] = flow_run
+    return flow_run
+
+
+def _run_options(shell: Any, args: Any, magics: MaiditMagics) -> dict[str, Any]:
+    """The options of ``prepare_run`` from the cell's line and the configuration."""
+    try:
+        overrides = dict(parse_override(text) for text in args.config)
+    except ValueError as exc:
+        raise UsageError(f"--config: {exc}") from None
+    workflow_input: Value = UNDEFINED
+    if args.input:
+        try:
+            workflow_input = shell.ev(args.input)
+        except Exception as exc:  # noqa: BLE001 - the user's expression, shown plainly
+            raise UsageError(f"--input {args.input!r} failed: {exc}") from None
+        workflow_input = _plain(workflow_input)
+    secrets: Mapping[str, str] | None = None
+    if args.secrets:
+        found = shell.user_ns.get(args.secrets)
+        if not isinstance(found, Mapping):
+            raise UsageError(f"--secrets {args.secrets}: not a mapping in the notebook")
+        secrets = {str(key): str(value) for key, value in found.items()}
+    timeout = parse_duration_ms(args.timeout) if args.timeout else None
+    if args.timeout and not timeout:
+        raise UsageError(f"--timeout is not a duration: {args.timeout!r}")
+    answers: dict[str, str] = {}
+    for text in args.answer:
+        node, sep, answer = text.partition("=")
+        if not sep or not node or not answer:
+            raise UsageError(f"--answer expects NODE=ACTION[:TEXT], got {text!r}")
+        answers[node] = answer
+    return {
+        "config": overrides,
+        "config_source": "--config",
+        "secrets": secrets,
+        "workflow_input": workflow_input,
+        "concurrency": args.concurrency or magics.concurrency,
+        "keep_going": args.keep_going,
+        "timeout_ms": timeout,
+        "approver": make_approver(
+            answers, args.checkpoints or magics.checkpoint_policy
+        ),
+    }
+
+
+def _plain(value: Any) -> Value:
+    """A Python value as flow data: JSON-like values as they are, others by round trip
+    through JSON where possible (tuples become lists); anything else stays as it is."""
+    if isinstance(value, str | int | float | bool | list | dict) or value is None:
+        return value
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return value

@@ -1,0 +1,173 @@
+"""``%%flow`` and ``%maidit``: the magics, their options and their configuration.
+
+Defaults are traitlets configuration (``%config MaiditMagics.concurrency = 4``). A
+``%%flow`` cell is normally rewritten into an awaited call before IPython sees the
+magic (:mod:`.transform`); the cell magic below is what ``%%flow?`` documents and what
+runs when a cell magic is called directly (``run_cell_magic``) outside an event loop.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from pathlib import Path
+from typing import Any
+
+import anyio
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Bool, Enum, Float, Int, Unicode
+
+from maidit_jupyter.execution.flow_run import FlowRun
+
+__all__ = ["MaiditMagics", "flow_options", "parse_flow_line"]
+
+
+@magic_arguments()
+@argument("name", nargs="?", help="the flow's name (default: its frontmatter name)")
+@argument("--validate", action="store_true", help="check the flow, run nothing")
+@argument("--plan", action="store_true", help="show the waves, run nothing")
+@argument(
+    "--config",
+    "-c",
+    action="append",
+    default=[],
+    metavar="KEY=VALUE",
+    help="override a config value (JSON when it parses); repeatable",
+)
+@argument("--input", metavar="EXPR", help="a Python expression: the flow's $input")
+@argument("--out", metavar="VAR", help="bind the run object to this variable")
+@argument("--secrets", metavar="VAR", help="a mapping of secret values in a variable")
+@argument("--keep-going", action="store_true", help="run independent nodes on failure")
+@argument("--concurrency", type=int, metavar="N", help="nodes per wave at once")
+@argument("--timeout", metavar="DURATION", help="deadline for the whole run")
+@argument(
+    "--answer",
+    action="append",
+    default=[],
+    metavar="NODE=ACTION[:TEXT]",
+    help="answer a checkpoint ahead; repeatable",
+)
+@argument(
+    "--checkpoints",
+    choices=("pause", "approve", "reject", "default"),
+    help="how checkpoints nobody answers are handled (default: the configured policy)",
+)
+@argument("--no-checkpoint", action="store_true", help="write no checkpoint file")
+def flow_options(line: str) -> None:
+    """The options of ``%%flow`` (this function only carries them)."""
+
+
+def parse_flow_line(line: str) -> Any:
+    """Parse the options after ``%%flow``.
+
+    Raises:
+        UsageError: an unknown option or a bad value.
+    """
+    return parse_argstring(flow_options, line)
+
+
+@magics_class
+class MaiditMagics(Magics):
+    """``%%flow`` runs a flow written in the cell; ``%maidit`` does the rest."""
+
+    state_dir = Unicode(
+        ".maidit-state",
+        help="Where checkpoints are written, relative to the kernel's directory.",
+    ).tag(config=True)
+    concurrency = Int(10, help="Nodes of one wave running at once.").tag(config=True)
+    checkpoint_policy = Enum(
+        ("pause", "approve", "reject", "default"),
+        default_value="pause",
+        help="What a checkpoint does when nobody answers it: pause the run (resume "
+        "with --answer), or approve/reject/take its default.",
+    ).tag(config=True)
+    show_widget = Bool(True, help="Show the live run panel.").tag(config=True)
+    update_hz = Float(10.0, help="Run panel updates per second, at most.").tag(
+        config=True
+    )
+
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        #: the runs of this kernel, oldest first.
+        self.runs: list[FlowRun] = []
+
+    @classmethod
+    def of(cls, shell: InteractiveShell) -> MaiditMagics:
+        """The instance registered in ``shell`` (loading the extension if needed)."""
+        for configurable in shell.configurables:
+            if isinstance(configurable, cls):
+                return configurable
+        from maidit_jupyter.notebook.extension import load
+
+        load(shell)
+        return cls.of(shell)
+
+    @cell_magic
+    def flow(self, line: str, cell: str) -> FlowRun | None:
+        """Run the flow written in this cell (a whole ``.flow.md`` document).
+
+        Usage: ``%%flow [NAME] [options]``, then the frontmatter and ``<workflow>``.
+        Options: ``--validate``, ``--plan``, ``--config K=V`` (repeatable), ``--input
+        EXPR``, ``--out VAR``, ``--secrets VAR``, ``--keep-going``, ``--concurrency N``,
+        ``--timeout DUR``, ``--answer NODE=ACTION[:TEXT]`` (repeatable), ``--checkpoints
+        pause|approve|reject|default``, ``--no-checkpoint``. The cell's value is the run
+        (a :class:`~maidit_jupyter.FlowRun`); errors in the flow point at the cell's own
+        lines.
+        """
+        from maidit_jupyter.notebook.cell import run_flow_cell
+
+        try:
+            anyio.get_current_task()
+        except RuntimeError:
+            return anyio.run(run_flow_cell, line, cell)
+        raise UsageError(
+            "%%flow cannot be called from running async code; write it as a cell"
+        )
+
+    @line_magic
+    def maidit(self, line: str) -> Any:
+        """``%maidit runs`` (this kernel's runs), ``%maidit validate PATH``,
+        ``%maidit plan PATH``, ``%maidit run PATH``, ``%maidit log [N]``."""
+        words = line.split()
+        if not words:
+            raise UsageError(
+                "usage: %maidit runs | validate PATH | plan PATH | run PATH | log [N]"
+            )
+        command, rest = words[0], words[1:]
+        if command == "runs":
+            return _runs_table(self.runs)
+        if command == "log":
+            index = int(rest[0]) if rest else -1
+            if not self.runs:
+                raise UsageError("no flow has run in this kernel yet")
+            from IPython.display import Markdown
+
+            return Markdown(self.runs[index].log_markdown)
+        if command in {"validate", "plan", "run"} and len(rest) == 1:
+            return _cli(command, Path(rest[0]))
+        raise UsageError(f"unknown %maidit command: {line!r}")
+
+
+def _runs_table(runs: list[FlowRun]) -> Any:
+    from IPython.display import HTML
+
+    rows = "".join(
+        f"<tr><td>{index}</td><td>{run.workflow.name}</td><td>{run.run_id[:8]}</td>"
+        f"<td>{run.status}</td><td>{run.checkpoint_path or ''}</td></tr>"
+        for index, run in enumerate(runs)
+    )
+    return HTML(
+        "<table><tr><th>#</th><th>flow</th><th>run</th><th>status</th>"
+        f"<th>checkpoint</th></tr>{rows}</table>"
+    )
+
+
+def _cli(command: str, path: Path) -> int:
+    """Run a ``maidit`` command on a file, in a thread of its own (it has its own loop)."""
+    from maidit_jupyter.cli.main import main
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        args = [command, str(path)] + (["--no-log"] if command == "run" else [])
+        return pool.submit(main, args).result()

@@ -1,0 +1,101 @@
+"""``%%flow`` through a real IPython InteractiveShell: run, options, errors in the cell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from maidit_jupyter import FlowRun, RunStatus
+from maidit_jupyter.notebook.cell import CellFlowError, CellInputError
+
+FLOW = """%%flow {line}
+---
+name: greet
+version: 1.0.0
+config:
+  greeting:
+    type: string
+    default: Hello
+---
+<workflow>
+  <transform id="who" type="template"><template>{{{{ $input.name }}}}</template></transform>
+  <transform id="say" type="template" input="who"><template>{{{{ $config.greeting }}}}, {{{{ input }}}}!</template></transform>
+</workflow>
+"""
+
+
+@pytest.fixture
+def shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InteractiveShell]:
+    monkeypatch.chdir(tmp_path)
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "maidit_jupyter")
+    yield ip
+    ip.run_line_magic("unload_ext", "maidit_jupyter")
+    InteractiveShell.clear_instance()
+
+
+def cell(ip: InteractiveShell, line: str = "", text: str = FLOW) -> object:
+    result = ip.run_cell(text.format(line=line))
+    if result.error_in_exec is not None:
+        raise result.error_in_exec
+    if result.error_before_exec is not None:
+        raise result.error_before_exec
+    return result.result
+
+
+def test_a_flow_cell_runs_and_its_value_is_the_run(shell: InteractiveShell) -> None:
+    shell.user_ns["person"] = {"name": "Ada"}
+    run = cell(shell, "--input person --out greeting_run -c greeting=Hi")
+    assert isinstance(run, FlowRun)
+    assert run.status is RunStatus.COMPLETED
+    assert run.outputs.say == "Hi, Ada!"
+    assert shell.user_ns["greeting_run"] is run
+    assert "## Execution Log" in run._repr_markdown_()
+    assert run.checkpoint_path is not None
+    assert run.checkpoint_path.parent.parent.name == ".maidit-state"
+
+
+def test_validate_and_plan_run_nothing(shell: InteractiveShell) -> None:
+    assert cell(shell, "--validate") is None
+    assert cell(shell, "--plan") is None
+    assert not Path(".maidit-state").exists()
+
+
+def test_errors_point_at_the_cell_line(shell: InteractiveShell) -> None:
+    broken = FLOW.replace('input="who"', 'input="whom"')
+    with pytest.raises(CellFlowError) as info:
+        cell(shell, "", broken)
+    rendered = "\n".join(info.value._render_traceback_())
+    # line 1 of the cell is %%flow, so the <transform input="whom"> is on line 12
+    assert "--> cell greet:12:" in rendered
+    assert 'input="whom"' in rendered
+    assert "Did you mean" in rendered
+
+
+def test_bad_options_are_usage_errors(shell: InteractiveShell) -> None:
+    with pytest.raises(UsageError):
+        cell(shell, "--no-such-option")
+    with pytest.raises(UsageError, match="--input 'missing_name' failed"):
+        cell(shell, "--input missing_name")
+    with pytest.raises(CellInputError) as info:
+        cell(shell, "-c greeting=5 -c nope=1")
+    assert any("does not declare" in problem for problem in info.value.problems)
+
+
+def test_configuration_and_the_runs_table(shell: InteractiveShell) -> None:
+    shell.run_line_magic("config", "MaiditMagics.concurrency = 3")
+    shell.run_line_magic("config", "MaiditMagics.state_dir = 'states'")
+    run = cell(shell)
+    assert isinstance(run, FlowRun)
+    assert run.checkpoint_path is not None
+    assert run.checkpoint_path.parent.parent.name == "states"
+    table = shell.run_line_magic("maidit", "runs")
+    assert "greet" in table.data
+    log = shell.run_line_magic("maidit", "log")
+    assert "## Execution Log" in log.data

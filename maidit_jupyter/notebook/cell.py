@@ -13,6 +13,7 @@ continues it).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Mapping
@@ -27,11 +28,13 @@ from IPython.display import Markdown, display
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import Diagnostic, MaiditError, WorkflowError
 from maidit_jupyter.execution.api import make_approver
+from maidit_jupyter.execution.approval import Answer, ApprovalRequest, Approver
 from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.inputs import RunInputError, parse_override
 from maidit_jupyter.execution.launch import prepare_run
 from maidit_jupyter.expressions.values import UNDEFINED, Value
 from maidit_jupyter.notebook.magics import MaiditMagics, parse_flow_line
+from maidit_jupyter.notebook.panel import RunPanel, WidgetApprover
 from maidit_jupyter.source import LineIndex, SourcePosition, SourceSpan
 from maidit_jupyter.validation.validator import CheckedDocument, check_document
 
@@ -117,7 +120,9 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
         )
         display(Markdown(f"**{name}**: {len(checked.plan.waves)} waves\n\n{waves}"))
         return None
-    options = _run_options(shell, args, magics)
+    interactive = _interactive(shell, magics, args)
+    late = _LateApprover()
+    options = _run_options(shell, args, magics, late if interactive else None)
     try:
         prepared = prepare_run(
             Path.cwd() / f"{_UNSAFE.sub('-', name) or 'cell'}.flow.md",
@@ -131,13 +136,40 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
         raise CellInputError(exc.problems) from None
     flow_run = FlowRun(prepared)
     magics.runs.append(flow_run)
-    await flow_run._execute()
+    observers = []
+    if interactive:
+        panel = RunPanel(flow_run, magics.update_hz)
+        late.target = WidgetApprover(panel)
+        observers.append(panel)
+        display(panel.view)
+    await flow_run._execute(observers)
     if args.out:
         shell.user_ns[args.out] = flow_run
     return flow_run
 
 
-def _run_options(shell: Any, args: Any, magics: MaiditMagics) -> dict[str, Any]:
+class _LateApprover:
+    """Asks the panel's approver, which exists only once the run object does."""
+
+    def __init__(self) -> None:
+        self.target: Approver | None = None
+
+    async def ask(self, request: ApprovalRequest) -> Answer | None:
+        return await self.target.ask(request) if self.target is not None else None
+
+
+def _interactive(shell: Any, magics: MaiditMagics, args: Any) -> bool:
+    """Whether a person is looking: a kernel whose front end accepts input (nbclient,
+    papermill and nbval do not), no ``CI``, and the panel not turned off."""
+    if args.no_widget or not magics.show_widget or os.environ.get("CI"):
+        return False
+    kernel = getattr(shell, "kernel", None)
+    return bool(kernel is not None and getattr(kernel, "_allow_stdin", False))
+
+
+def _run_options(
+    shell: Any, args: Any, magics: MaiditMagics, asker: Approver | None
+) -> dict[str, Any]:
     """The options of ``prepare_run`` from the cell's line and the configuration."""
     try:
         overrides = dict(parse_override(text) for text in args.config)
@@ -174,7 +206,9 @@ def _run_options(shell: Any, args: Any, magics: MaiditMagics) -> dict[str, Any]:
         "keep_going": args.keep_going,
         "timeout_ms": timeout,
         "approver": make_approver(
-            answers, args.checkpoints or magics.checkpoint_policy
+            answers,
+            args.checkpoints or magics.checkpoint_policy,
+            None if args.checkpoints else asker,
         ),
     }
 

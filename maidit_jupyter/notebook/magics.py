@@ -55,6 +55,7 @@ __all__ = ["MaiditMagics", "flow_options", "parse_flow_line"]
     help="how checkpoints nobody answers are handled (default: the configured policy)",
 )
 @argument("--no-checkpoint", action="store_true", help="write no checkpoint file")
+@argument("--no-widget", action="store_true", help="no live panel, only the final log")
 def flow_options(line: str) -> None:
     """The options of ``%%flow`` (this function only carries them)."""
 

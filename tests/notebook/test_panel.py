@@ -1,0 +1,142 @@
+"""The run panel and the checkpoint widget, driven with button.click()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+
+from maidit_jupyter import FlowRun, NodeStatus, RunStatus
+from maidit_jupyter.execution.approval import Answer, ApprovalRequest, Approver
+from maidit_jupyter.execution.events import NodeStarted, WaveStarted
+from maidit_jupyter.execution.launch import prepare_run
+from maidit_jupyter.notebook.dag import COLOURS, render_dag
+from maidit_jupyter.notebook.panel import RunPanel, WidgetApprover
+
+FLOW = """---
+name: panel-demo
+version: 1.0.0
+---
+<workflow>
+  <transform id="draft" type="template"><template>report v1</template></transform>
+  <checkpoint id="review" input="draft" allow-input="true">
+    <prompt>Publish **{{ input }}**?</prompt>
+    <action id="approve" label="Publish" goto="publish"/>
+    <action id="reject" label="Discard"/>
+  </checkpoint>
+  <transform id="publish" type="template" input="draft"><template>published ({{ $checkpoint.input }})</template></transform>
+  <delay id="slow" input="draft" duration="{delay}"/>
+</workflow>
+"""
+
+
+class Late:
+    """An approver set once the panel exists."""
+
+    def __init__(self) -> None:
+        self.target: Approver | None = None
+
+    async def ask(self, request: ApprovalRequest) -> Answer | None:
+        assert self.target is not None
+        return await self.target.ask(request)
+
+
+def start(
+    tmp_path: Path, delay: str = "1ms"
+) -> tuple[FlowRun, RunPanel, WidgetApprover]:
+    late = Late()
+    prepared = prepare_run(
+        tmp_path / "panel.flow.md",
+        text=FLOW.replace("{delay}", delay),
+        workflow_input=None,
+        approver=late,
+        checkpoint=False,
+    )
+    flow_run = FlowRun(prepared)
+    panel = RunPanel(flow_run, update_hz=10)
+    approver = WidgetApprover(panel)
+    late.target = approver
+    return flow_run, panel, approver
+
+
+def test_the_checkpoint_is_answered_by_clicking(tmp_path: Path) -> None:
+    flow_run, panel, approver = start(tmp_path)
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+
+            async def click_when_asked() -> None:
+                while "approve" not in approver.buttons:  # noqa: ASYNC110 - widget state
+                    await anyio.sleep(0.01)
+                assert panel.checkpoint_box.layout.display == "flex"
+                question = panel.checkpoint_box.children[0].children[1].value
+                assert "Publish <b>report v1</b>?" in question
+                assert approver.text is not None
+                approver.text.value = "looks good"
+                approver.buttons["approve"].click()
+
+            group.start_soon(click_when_asked)
+            await flow_run._execute([panel])
+
+    anyio.run(main)
+    assert flow_run.status is RunStatus.COMPLETED
+    assert flow_run.outputs["publish"] == "published (looks good)"
+    assert panel.checkpoint_box.layout.display == "none"
+    assert "completed" in panel.header.value
+    assert COLOURS["success"] in panel.dag.value
+    assert 'data-node="review"' in panel.dag.value
+    assert "publish" in panel.pick.options
+    panel.pick.value = "review"  # the inspector shows the answer
+    assert "&quot;action&quot;: &quot;approve&quot;" in panel.inspector.value
+    assert "looks good" in panel.inspector.value
+
+
+def test_the_cancel_button_stops_the_run(tmp_path: Path) -> None:
+    flow_run, panel, approver = start(tmp_path, delay="30s")
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+
+            async def act() -> None:
+                while "reject" not in approver.buttons:  # noqa: ASYNC110 - widget state
+                    await anyio.sleep(0.01)
+                approver.buttons["approve"].click()
+                while "slow" not in panel.running:  # noqa: ASYNC110 - widget state
+                    await anyio.sleep(0.01)
+                await anyio.sleep(0.05)
+                panel.cancel_button.click()
+
+            group.start_soon(act)
+            await flow_run._execute([panel])
+
+    anyio.run(main)
+    assert flow_run.status is RunStatus.CANCELLED
+    assert flow_run.results["slow"].status is NodeStatus.SKIPPED
+    assert panel.cancel_button.disabled
+
+
+def test_updates_are_throttled(tmp_path: Path) -> None:
+    _, panel, _ = start(tmp_path)
+
+    async def storm() -> int:
+        before = panel.refreshes
+        for index in range(2000):
+            panel(NodeStarted(node_id=f"n{index}", wave=0))
+            if index % 100 == 0:
+                panel(WaveStarted(index=index // 100, nodes=()))
+                await anyio.sleep(0.01)
+        await anyio.sleep(0.25)  # the deferred redraw
+        return panel.refreshes - before
+
+    refreshes = anyio.run(storm)
+    # about 0.45 s of events at 10 Hz: a handful of redraws, not 2,000
+    assert 2 <= refreshes <= 8
+
+
+def test_the_dag_colours_nodes_by_status(tmp_path: Path) -> None:
+    flow_run, _, _ = start(tmp_path)
+    svg = render_dag(flow_run.plan, {}, frozenset({"draft"}))
+    assert svg.startswith("<svg")
+    assert COLOURS["running"] in svg
+    assert COLOURS["pending"] in svg
+    assert "<title>draft (transform:template) · running</title>" in svg

@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -146,13 +146,15 @@ async def execute(
     journal: RunJournal | None = None,
     prior: Mapping[str, NodeResult] | None = None,
     prior_iterations: Mapping[str, Mapping[int, StoredIteration]] | None = None,
+    pacer: Callable[[int], Awaitable[None]] | None = None,
 ) -> RunRecord:
     """Run ``plan`` and return the record of the run.
 
     ``observers`` receive the run's events (:mod:`.events`) as they happen. ``journal``
     persists every result; ``prior`` holds the results a resume reuses (their nodes do
     not run), ``prior_iterations`` the iterations of foreach and loop nodes it can
-    skip.
+    skip. ``pacer(index)``, when given, is awaited before every wave but the first
+    (step mode: a person lets the next wave start).
 
     Setting ``cancel`` (a Cancel button, Ctrl-C, SIGTERM) stops the running nodes; they
     and every node that did not run are recorded ``skipped`` with reason "cancelled",
@@ -162,6 +164,7 @@ async def execute(
     runner.observers = list(observers)
     runner.journal = journal
     runner.prior_iterations = prior_iterations or {}
+    runner.pacer = pacer
     with gc_relaxed():
         try:
             return await runner.run(cancel, prior or {})
@@ -194,6 +197,7 @@ class _Run:
         self.observers: list[Observer] = []
         self.journal: RunJournal | None = None
         self.prior_iterations: Mapping[str, Mapping[int, StoredIteration]] = {}
+        self.pacer: Callable[[int], Awaitable[None]] | None = None
         #: set when the journal failed: the run stops with this error.
         self.journal_error: Exception | None = None
         self.abort_scope: anyio.CancelScope | None = None
@@ -276,6 +280,8 @@ class _Run:
                     todo = [node_id for node_id in wave if node_id not in self.results]
                     if not todo:
                         continue
+                    if self.pacer is not None and waves_run:
+                        await self.pacer(index)
                     waves_run += 1
                     self.emit(WaveStarted(index=index, nodes=tuple(todo)))
                     await self.run_wave(todo, index)
@@ -511,6 +517,10 @@ class _Run:
                     policy, exc, scope
                 ):
                     delay = policy.delay_ms(attempts, self.rng)
+                    # the server's Retry-After, if it asked for longer (up to the cap)
+                    hint = getattr(exc, "retry_after_ms", None)
+                    if isinstance(hint, int | float) and hint > delay:
+                        delay = min(float(hint), policy.cap_ms)
                     self.emit(
                         NodeRetrying(
                             node_id=node.id,

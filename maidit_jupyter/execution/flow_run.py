@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import importlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -315,8 +315,12 @@ class FlowRun:
 
     # -- running (the API's side) ----------------------------------------------------
 
-    async def _execute(self, observers: Sequence[Observer] = ()) -> FlowRun:
+    async def _execute(
+        self,
+        observers: Sequence[Observer] = (),
+        pacer: Callable[[int], Awaitable[None]] | None = None,
+    ) -> FlowRun:
         self._record = await launch(
-            self._prepared, observers=observers, cancel=self._cancel
+            self._prepared, observers=observers, cancel=self._cancel, pacer=pacer
         )
         return self

@@ -16,7 +16,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -429,6 +429,7 @@ async def launch(
     *,
     observers: Sequence[Observer] = (),
     cancel: anyio.Event | None = None,
+    pacer: Callable[[int], Awaitable[None]] | None = None,
 ) -> RunRecord:
     """Run a prepared run and close its checkpoint (the final snapshot is written)."""
     writer = prepared.writer
@@ -444,6 +445,7 @@ async def launch(
             prior_iterations=(
                 prepared.resume.iterations if prepared.resume is not None else None
             ),
+            pacer=pacer,
         )
     except BaseException:
         prepared.close()  # the checkpoint stays "running" with its journal: resumable

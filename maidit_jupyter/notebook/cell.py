@@ -121,6 +121,8 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
         display(Markdown(f"**{name}**: {len(checked.plan.waves)} waves\n\n{waves}"))
         return None
     interactive = _interactive(shell, magics, args)
+    if args.step and not interactive:
+        raise UsageError("--step needs the live panel (a notebook a person looks at)")
     late = _LateApprover()
     options = _run_options(shell, args, magics, late if interactive else None)
     try:
@@ -137,12 +139,15 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
     flow_run = FlowRun(prepared)
     magics.runs.append(flow_run)
     observers = []
+    pacer = None
     if interactive:
         panel = RunPanel(flow_run, magics.update_hz)
+        panel.stepping = args.step
         late.target = WidgetApprover(panel)
         observers.append(panel)
+        pacer = panel.next_wave
         display(panel.view)
-    await flow_run._execute(observers)
+    await flow_run._execute(observers, pacer)
     if args.out:
         shell.user_ns[args.out] = flow_run
     return flow_run

@@ -56,6 +56,9 @@ __all__ = ["MaiditMagics", "flow_options", "parse_flow_line"]
 )
 @argument("--no-checkpoint", action="store_true", help="write no checkpoint file")
 @argument("--no-widget", action="store_true", help="no live panel, only the final log")
+@argument(
+    "--step", action="store_true", help="stop after each wave (Step / Continue buttons)"
+)
 def flow_options(line: str) -> None:
     """The options of ``%%flow`` (this function only carries them)."""
 

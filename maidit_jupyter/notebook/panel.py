@@ -59,6 +59,12 @@ class RunPanel:
         self.progress = widgets.IntProgress(value=0, min=0, max=max(waves, 1))
         self.cancel_button = widgets.Button(description="Cancel", button_style="danger")
         self.cancel_button.on_click(self._cancel_clicked)
+        self.step_button = widgets.Button(description="Step", disabled=True)
+        self.continue_button = widgets.Button(description="Continue", disabled=True)
+        self.step_button.on_click(lambda _b: self._release(stepping=True))
+        self.continue_button.on_click(lambda _b: self._release(stepping=False))
+        self.stepping = False
+        self._gate: asyncio.Future[None] | None = None
         self.dag = widgets.HTML()
         self.table = widgets.HTML()
         self.pick = widgets.Dropdown(
@@ -69,7 +75,14 @@ class RunPanel:
         self.checkpoint_box = widgets.VBox(layout={"display": "none"})
         self.view = widgets.VBox(
             [
-                widgets.HBox([self.header, self.cancel_button]),
+                widgets.HBox(
+                    [
+                        self.header,
+                        self.step_button,
+                        self.continue_button,
+                        self.cancel_button,
+                    ]
+                ),
                 self.progress,
                 self.checkpoint_box,
                 self.dag,
@@ -210,6 +223,34 @@ class RunPanel:
         else:
             loop.call_soon_threadsafe(self.flow_run.cancel)
         self.cancel_button.disabled = True
+
+    async def next_wave(self, index: int) -> None:
+        """Step mode: wait before wave ``index`` until Step or Continue is clicked."""
+        if not self.stepping:
+            return
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._gate = loop.create_future()
+        self.step_button.disabled = self.continue_button.disabled = False
+        self.header.value += f" · <b>paused before wave {index + 1}</b>"
+        try:
+            await self._gate
+        finally:
+            self._gate = None
+            self.step_button.disabled = self.continue_button.disabled = True
+
+    def _release(self, *, stepping: bool) -> None:
+        """Step: run one more wave and stop again; Continue: run to the end."""
+
+        def release() -> None:
+            self.stepping = stepping
+            if self._gate is not None and not self._gate.done():
+                self._gate.set_result(None)
+
+        if self._loop is None:
+            release()
+        else:
+            self._loop.call_soon_threadsafe(release)
 
     def show_checkpoint(self, box: widgets.Widget) -> None:
         """Show a checkpoint's question."""

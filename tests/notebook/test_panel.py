@@ -140,3 +140,49 @@ def test_the_dag_colours_nodes_by_status(tmp_path: Path) -> None:
     assert COLOURS["running"] in svg
     assert COLOURS["pending"] in svg
     assert "<title>draft (transform:template) · running</title>" in svg
+
+
+CHAIN = """---
+name: steps
+version: 1.0.0
+---
+<workflow>
+  <transform id="a" type="template"><template>a</template></transform>
+  <transform id="b" type="template" input="a"><template>b</template></transform>
+  <transform id="c" type="template" input="b"><template>c</template></transform>
+  <transform id="d" type="template" input="c"><template>d</template></transform>
+</workflow>
+"""
+
+
+def test_step_mode_runs_one_wave_per_click(tmp_path: Path) -> None:
+    prepared = prepare_run(
+        tmp_path / "steps.flow.md", text=CHAIN, workflow_input=None, checkpoint=False
+    )
+    flow_run = FlowRun(prepared)
+    panel = RunPanel(flow_run)
+    panel.stepping = True
+    seen: list[list[str]] = []
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+
+            async def drive() -> None:
+                for _ in range(2):  # two Step clicks: one more wave each
+                    while panel.step_button.disabled:  # noqa: ASYNC110 - widget state
+                        await anyio.sleep(0.01)
+                    seen.append(sorted(panel.results))
+                    panel.step_button.click()
+                    await anyio.sleep(0.05)
+                while panel.continue_button.disabled:  # noqa: ASYNC110 - widget state
+                    await anyio.sleep(0.01)
+                seen.append(sorted(panel.results))
+                panel.continue_button.click()  # and the rest at once
+
+            group.start_soon(drive)
+            await flow_run._execute([panel], panel.next_wave)
+
+    anyio.run(main)
+    assert seen == [["a"], ["a", "b"], ["a", "b", "c"]]
+    assert flow_run.status is RunStatus.COMPLETED
+    assert flow_run.outputs["d"] == "d"

@@ -121,7 +121,8 @@ async def run(
     flow_run = FlowRun(prepared)
     if on_start is not None:
         on_start(flow_run)
-    return await _finish(await flow_run._execute(observers), on_error)
+    await flow_run._execute(observers)
+    return await _finish(flow_run, on_error)
 
 
 async def resume(
@@ -179,7 +180,8 @@ async def resume(
     flow_run = FlowRun(prepared)
     if on_start is not None:
         on_start(flow_run)
-    return await _finish(await flow_run._execute(observers), on_error)
+    await flow_run._execute(observers)
+    return await _finish(flow_run, on_error)
 
 
 def make_approver(

@@ -115,6 +115,8 @@ class FlowRun:
         self._results: Mapping[str, NodeResult] | None = None
         #: what the ``on_error`` handler raised, if it failed.
         self.error_handler_failure: Exception | None = None
+        #: the run going on in the background, when it was started so.
+        self.pending: Awaitable[Any] | None = None
 
     # -- what the run is -------------------------------------------------------------
 
@@ -246,6 +248,12 @@ class FlowRun:
         checkpoint stays resumable. Call it on the run's event loop thread."""
         self._cancel.set()
 
+    async def wait(self) -> FlowRun:
+        """Wait for a run started in the background (``%%flow --background``)."""
+        if self.pending is not None:
+            await self.pending
+        return self
+
     async def resume(self, **options: Any) -> FlowRun:
         """Continue this run from its checkpoint (see :func:`maidit_jupyter.resume`)."""
         from maidit_jupyter.execution.api import resume
@@ -319,8 +327,8 @@ class FlowRun:
         self,
         observers: Sequence[Observer] = (),
         pacer: Callable[[int], Awaitable[None]] | None = None,
-    ) -> FlowRun:
+    ) -> None:
+        """Run it (the API's and the notebook's side)."""
         self._record = await launch(
             self._prepared, observers=observers, cancel=self._cancel, pacer=pacer
         )
-        return self

@@ -12,6 +12,7 @@ continues it).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -147,6 +148,11 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
         observers.append(panel)
         pacer = panel.next_wave
         display(panel.view)
+    if args.out:
+        shell.user_ns[args.out] = flow_run
+    if args.background:
+        flow_run.pending = asyncio.ensure_future(flow_run._execute(observers, pacer))
+        return flow_run
     await flow_run._execute(observers, pacer)
     if args.out:
         shell.user_ns[args.out] = flow_run

@@ -59,6 +59,11 @@ __all__ = ["MaiditMagics", "flow_options", "parse_flow_line"]
 @argument(
     "--step", action="store_true", help="stop after each wave (Step / Continue buttons)"
 )
+@argument(
+    "--background",
+    action="store_true",
+    help="return the run at once; it goes on (await it, or %%maidit cancel)",
+)
 def flow_options(line: str) -> None:
     """The options of ``%%flow`` (this function only carries them)."""
 
@@ -137,11 +142,17 @@ class MaiditMagics(Magics):
         words = line.split()
         if not words:
             raise UsageError(
-                "usage: %maidit runs | validate PATH | plan PATH | run PATH | log [N]"
+                "usage: %maidit runs | cancel | validate PATH | plan PATH | run PATH | "
+                "log [N]"
             )
         command, rest = words[0], words[1:]
         if command == "runs":
             return _runs_table(self.runs)
+        if command == "cancel":
+            running = [run for run in self.runs if run.record is None]
+            for run in running:
+                run.cancel()
+            return f"cancelling {len(running)} run(s)"
         if command == "log":
             index = int(rest[0]) if rest else -1
             if not self.runs:

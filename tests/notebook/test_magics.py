@@ -99,3 +99,27 @@ def test_configuration_and_the_runs_table(shell: InteractiveShell) -> None:
     assert "greet" in table.data
     log = shell.run_line_magic("maidit", "log")
     assert "## Execution Log" in log.data
+
+
+SLOW = """%%flow {line}
+---
+name: slow
+version: 1.0.0
+---
+<workflow>
+  <delay id="wait" duration="{duration}"/>
+  <transform id="done" type="template" input="wait"><template>done</template></transform>
+</workflow>
+"""
+
+
+def test_background_returns_at_once_and_can_be_cancelled(
+    shell: InteractiveShell,
+) -> None:
+    run = cell(shell, "--background --out job", SLOW.replace("{duration}", "20s"))
+    assert isinstance(run, FlowRun)
+    assert run.status is RunStatus.RUNNING
+    assert shell.user_ns["job"] is run
+    assert shell.run_line_magic("maidit", "cancel") == "cancelling 1 run(s)"
+    shell.run_cell("await job.wait()")
+    assert run.status is RunStatus.CANCELLED

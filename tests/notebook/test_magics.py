@@ -122,4 +122,5 @@ def test_background_returns_at_once_and_can_be_cancelled(
     assert shell.user_ns["job"] is run
     assert shell.run_line_magic("maidit", "cancel") == "cancelling 1 run(s)"
     shell.run_cell("await job.wait()")
-    assert run.status is RunStatus.CANCELLED
+    assert run.record is not None
+    assert run.record.status is RunStatus.CANCELLED

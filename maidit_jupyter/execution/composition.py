@@ -8,8 +8,8 @@ or be absolute: it is the author's own choice, like an import, and sharing flows
 folders is common. A path computed by an expression comes from data (an input, a
 config value), and running a flow is running code, so it is confined to the including
 flow's directory exactly like the file nodes' paths (``RUNTIME_PATH_TRAVERSAL``,
-symlinks included). ``cell:NAME`` (a notebook cell) is not supported yet
-(``RUNTIME_UNSUPPORTED``).
+symlinks included). ``cell:NAME`` names a ``%%flow NAME`` cell run earlier in the
+notebook (``RunOptions.cells``); its directory is the including flow's.
 
 **Checks.** The child is read and checked like a top-level flow: a missing file fails
 the node with the errno name (``ENOENT``), a flow that does not parse or validate with
@@ -159,15 +159,23 @@ class Composer:
         run = self.run_
         kind = "included" if isinstance(node, IncludeNode) else "called"
         shown = self._render(node.workflow, scope)
-        path = self._locate(node.workflow, shown)
+        if shown.startswith("cell:"):
+            key, directory = shown, run.options.base_dir
+        else:
+            path = self._locate(node.workflow, shown)
+            key, directory = str(path), path.parent
         stack = run.options.call_stack
-        if str(path) in stack:
-            chain = " → ".join(_short(entry, stack) for entry in (*stack, str(path)))
+        if key in stack:
+            chain = " → ".join(_short(entry, stack) for entry in (*stack, key))
             raise NodeRuntimeError(
                 f"{kind} flow {shown} is already running in this chain: {chain}",
                 code=CYCLE,
             )
-        child = await self._load(path, shown, kind)
+        child = (
+            await self._load_cell(shown, kind)
+            if shown.startswith("cell:")
+            else await self._load(Path(key), shown, kind)
+        )
         front = child.workflow.frontmatter
         if isinstance(node, IncludeNode):
             variables = self._values(node.bindings, "bind", scope)
@@ -187,14 +195,14 @@ class Composer:
             run.options.mask.add(secrets.values())
         options = replace(
             run.options,
-            base_dir=path.parent,
+            base_dir=directory,
             config=config,
             secrets=secrets,
             workflow_input=node_input,
             variables=variables,
             timeout_ms=None,
             run_id=uuid.uuid4().hex,
-            call_stack=(*stack, str(path)),
+            call_stack=(*stack, key),
         )
         record = await execute(
             child.workflow, child.plan, options, registry=run.registry
@@ -231,12 +239,6 @@ class Composer:
 
     def _locate(self, written: str, shown: str) -> Path:
         """The child's resolved path (see the module doc for the confinement rule)."""
-        if shown.startswith("cell:"):
-            raise NodeRuntimeError(
-                f"workflow={shown!r}: notebook cells (cell:NAME) cannot be included "
-                "or called yet; save the flow to a file and give its path",
-                code="RUNTIME_UNSUPPORTED",
-            )
         if not shown:
             raise NodeRuntimeError(
                 "the workflow path is empty", code="RUNTIME_INVALID_CONFIG"
@@ -245,6 +247,24 @@ class Composer:
         if "{{" in written:
             return resolve_path(shown, base)
         return Path(os.path.realpath(base / shown))
+
+    async def _load_cell(self, shown: str, kind: str) -> _Child:
+        """A ``%%flow NAME`` cell run earlier in this kernel."""
+        name = shown.removeprefix("cell:").strip()
+        text = self.run_.options.cells.get(name)
+        if text is None:
+            known = ", ".join(sorted(self.run_.options.cells)) or "none yet"
+            raise NodeRuntimeError(
+                f"{kind} flow {shown}: no %%flow cell named {name!r} has run in this "
+                f"kernel (known: {known})",
+                code="ENOENT",
+            )
+        known_child = self._loaded.get(shown)
+        if known_child is not None and known_child.text == text:
+            return known_child
+        child = await anyio.to_thread.run_sync(_check, text, shown, kind)
+        self._loaded[shown] = child
+        return child
 
     async def _load(self, path: Path, shown: str, kind: str) -> _Child:
         try:

@@ -131,6 +131,8 @@ class RunOptions:
     clock: Callable[[], float] = time.time
     rng: random.Random | None = None
     call_stack: tuple[str, ...] = ()
+    #: ``%%flow NAME`` cells a flow may include as ``cell:NAME`` (name → text).
+    cells: Mapping[str, str] = field(default_factory=dict)
     variables: Mapping[str, Value] = field(default_factory=dict)
     mask: SecretMask | None = None
 

@@ -190,12 +190,14 @@ def prepare_run(
     sync_interval: float = 1.0,
     checked: CheckedDocument | None = None,
     approver: Approver | None = None,
+    cells: Mapping[str, str] | None = None,
 ) -> PreparedRun:
     """Check the flow and its inputs, and open its checkpoint (see the module doc).
 
     ``state_dir`` defaults to ``.maidit-state`` next to the flow file; the checkpoint is
     ``<state_dir>/<workflow>/<run_id>.json``. ``checked`` is the flow already checked
-    (with ``text``), so it is not checked twice.
+    (with ``text``), so it is not checked twice. ``cells`` are the notebook's
+    ``%%flow NAME`` cells, for ``cell:NAME`` includes.
     """
     path, source = _read_flow(flow, text)
     workflow, plan, analysis, warnings = _check(source, path, checked)
@@ -217,6 +219,7 @@ def prepare_run(
         timeout_ms=timeout_ms,
         run_id=run_id or uuid.uuid4().hex,
         approver=approver or PolicyApprover("pause"),
+        cells=dict(cells or {}),
         call_stack=(str(path),),
         mask=mask,
     )

@@ -111,6 +111,7 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
     warnings = checked.report.warnings
     if warnings:
         sys.stderr.write(_render(warnings, header, body, name) + "\n")
+    magics.cells[name] = body  # other cells may include it as cell:NAME
     if args.validate:
         display(Markdown(f"**{name}**: valid ({len(checked.plan.nodes)} nodes)"))
         return None
@@ -133,6 +134,7 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
             checked=checked,
             state_dir=Path(magics.state_dir),
             checkpoint=not args.no_checkpoint,
+            cells=magics.cells,
             **options,
         )
     except RunInputError as exc:

@@ -101,6 +101,8 @@ class MaiditMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         #: the runs of this kernel, oldest first.
         self.runs: list[FlowRun] = []
+        #: the text of every ``%%flow NAME`` cell that ran or was checked, by name.
+        self.cells: dict[str, str] = {}
 
     @classmethod
     def of(cls, shell: InteractiveShell) -> MaiditMagics:

@@ -192,11 +192,12 @@ def test_an_invalid_child_names_its_diagnostics_with_line_and_column(
     assert "broken.flow.md:" in message
 
 
-def test_notebook_cells_are_not_supported_yet(tmp_path: Path) -> None:
+def test_an_unknown_notebook_cell_is_a_clear_failure(tmp_path: Path) -> None:
+    """Outside a notebook no cell ran: cell:NAME names what is missing."""
     parent = write(tmp_path / "p.flow.md", '<include id="inc" workflow="cell:prep"/>')
     code, message = error_of(run(parent), "inc")
-    assert code == "RUNTIME_UNSUPPORTED"
-    assert "cell:" in message
+    assert code == "ENOENT"
+    assert "no %%flow cell named 'prep' has run in this kernel" in message
 
 
 # -- call ----------------------------------------------------------------------------

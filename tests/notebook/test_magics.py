@@ -124,3 +124,32 @@ def test_background_returns_at_once_and_can_be_cancelled(
     shell.run_cell("await job.wait()")
     assert run.record is not None
     assert run.record.status is RunStatus.CANCELLED
+
+
+HELPER = """%%flow shout
+---
+name: shouter
+version: 1.0.0
+---
+<workflow>
+  <transform id="loud" type="template"><template>{{ upper(word) }}!</template></transform>
+</workflow>
+"""
+
+USER = """%%flow
+---
+name: user
+version: 1.0.0
+---
+<workflow>
+  <include id="inc" workflow="cell:shout"><bind key="word" value="hey"/></include>
+</workflow>
+"""
+
+
+def test_a_cell_includes_another_cell_by_name(shell: InteractiveShell) -> None:
+    assert cell(shell, "", HELPER.replace("{", "{{").replace("}", "}}")) is not None
+    run = cell(shell, "", USER)
+    assert isinstance(run, FlowRun)
+    assert run.status is RunStatus.COMPLETED, run.error
+    assert run.outputs["inc"] == "HEY!"

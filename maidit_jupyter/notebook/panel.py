@@ -33,7 +33,7 @@ from maidit_jupyter.execution.events import (
 )
 from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.state import NodeResult
-from maidit_jupyter.notebook.dag import COLOURS, render_dag
+from maidit_jupyter.notebook.dag import COLOURS, DagDrawing
 from maidit_jupyter.reporting.preview import preview
 
 __all__ = ["RunPanel", "WidgetApprover"]
@@ -66,6 +66,7 @@ class RunPanel:
         self.stepping = False
         self._gate: asyncio.Future[None] | None = None
         self.dag = widgets.HTML()
+        self.drawing = DagDrawing(flow_run.plan)
         self.table = widgets.HTML()
         self.pick = widgets.Dropdown(
             options=["(pick a node)"], description="Inspect", layout={"width": "320px"}
@@ -160,9 +161,7 @@ class RunPanel:
             f"<b>{status}</b> · wave {self.wave}/{waves} · {elapsed:.1f}s<br>{chips}"
         )
         self.progress.value = min(self.wave, self.progress.max)
-        self.dag.value = render_dag(
-            self.flow_run.plan, self.results, frozenset(self.running)
-        )
+        self.dag.value = self.drawing.draw(self.results, frozenset(self.running))
         self.table.value = self._table()
 
     def _table(self) -> str:

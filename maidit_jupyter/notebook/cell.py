@@ -17,7 +17,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,9 @@ from IPython.display import Markdown, display
 
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import Diagnostic, MaiditError, WorkflowError
-from maidit_jupyter.execution.api import make_approver
+from maidit_jupyter.execution.api import make_approver, resume
 from maidit_jupyter.execution.approval import Answer, ApprovalRequest, Approver
+from maidit_jupyter.execution.events import RunEvent
 from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.inputs import RunInputError, parse_override
 from maidit_jupyter.execution.launch import prepare_run
@@ -146,6 +147,7 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
     if interactive:
         panel = RunPanel(flow_run, magics.update_hz)
         panel.stepping = args.step
+        panel.on_resume = _resumer(magics, answers_of(args))
         late.target = WidgetApprover(panel)
         observers.append(panel)
         pacer = panel.next_wave
@@ -159,6 +161,53 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
     if args.out:
         shell.user_ns[args.out] = flow_run
     return flow_run
+
+
+def answers_of(args: Any) -> dict[str, str]:
+    """The ``--answer NODE=ACTION[:TEXT]`` options as a mapping."""
+    answers: dict[str, str] = {}
+    for text in args.answer:
+        node, sep, answer = text.partition("=")
+        if not sep or not node or not answer:
+            raise UsageError(f"--answer expects NODE=ACTION[:TEXT], got {text!r}")
+        answers[node] = answer
+    return answers
+
+
+def _resumer(
+    magics: MaiditMagics, answers: dict[str, str]
+) -> Callable[[RunPanel], Coroutine[Any, Any, None]]:
+    """What the Resume button does: continue the run with a new panel below the old."""
+
+    async def resume_from(old: RunPanel) -> None:
+        checkpoint = old.flow_run.checkpoint_path
+        if checkpoint is None:
+            return
+        late = _LateApprover()
+        current: list[RunPanel] = []
+
+        def started(flow_run: FlowRun) -> None:
+            panel = RunPanel(flow_run, magics.update_hz)
+            panel.on_resume = resume_from
+            late.target = WidgetApprover(panel)
+            current.append(panel)
+            magics.runs.append(flow_run)
+            old.follow_up.append_display_data(panel.view)
+
+        def relay(event: RunEvent) -> None:
+            if current:
+                current[0](event)
+
+        resumed = await resume(
+            checkpoint,
+            text=old.flow_run.workflow.source,
+            approver=make_approver(answers, "pause", late),
+            observers=[relay],
+            on_start=started,
+        )
+        old.follow_up.append_display_data(resumed)
+
+    return resume_from
 
 
 class _LateApprover:
@@ -204,12 +253,7 @@ def _run_options(
     timeout = parse_duration_ms(args.timeout) if args.timeout else None
     if args.timeout and not timeout:
         raise UsageError(f"--timeout is not a duration: {args.timeout!r}")
-    answers: dict[str, str] = {}
-    for text in args.answer:
-        node, sep, answer = text.partition("=")
-        if not sep or not node or not answer:
-            raise UsageError(f"--answer expects NODE=ACTION[:TEXT], got {text!r}")
-        answers[node] = answer
+    answers = answers_of(args)
     return {
         "config": overrides,
         "config_source": "--config",

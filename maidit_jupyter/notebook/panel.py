@@ -18,6 +18,7 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import ipywidgets as widgets
@@ -65,6 +66,15 @@ class RunPanel:
         self.continue_button.on_click(lambda _b: self._release(stepping=False))
         self.stepping = False
         self._gate: asyncio.Future[None] | None = None
+        self.resume_button = widgets.Button(
+            description="Resume", button_style="warning", layout={"display": "none"}
+        )
+        self.resume_button.on_click(self._resume_clicked)
+        #: where a resumed run's own panel appears.
+        self.follow_up = widgets.Output()
+        #: starts a resumed run (set by the cell; called on the kernel's loop).
+        self.on_resume: Callable[[RunPanel], Coroutine[Any, Any, None]] | None = None
+        self._resumed: asyncio.Task[None] | None = None
         self.dag = widgets.HTML()
         self.drawing = DagDrawing(flow_run.plan)
         self.table = widgets.HTML()
@@ -82,6 +92,7 @@ class RunPanel:
                         self.step_button,
                         self.continue_button,
                         self.cancel_button,
+                        self.resume_button,
                     ]
                 ),
                 self.progress,
@@ -89,6 +100,7 @@ class RunPanel:
                 self.dag,
                 widgets.HBox([self.pick]),
                 self.inspector,
+                self.follow_up,
                 self.table,
             ]
         )
@@ -97,6 +109,8 @@ class RunPanel:
     # -- events ----------------------------------------------------------------------
 
     def __call__(self, event: RunEvent) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
         if isinstance(event, WaveStarted):
             self.wave = event.index + 1
         elif isinstance(event, NodeStarted | NodeRetrying):
@@ -137,6 +151,8 @@ class RunPanel:
         self.cancel_button.disabled = True
         self.refresh()
         self.pick.options = ["(pick a node)", *self.results]
+        if self.status in {"failed", "cancelled", "paused"} and self.on_resume:
+            self.resume_button.layout.display = "flex"
 
     # -- drawing ---------------------------------------------------------------------
 
@@ -214,6 +230,21 @@ class RunPanel:
         self.inspector.value = "".join(parts)
 
     # -- actions ---------------------------------------------------------------------
+
+    def _resume_clicked(self, _button: widgets.Button) -> None:
+        """Continue the run from its checkpoint, with a panel of its own below."""
+        on_resume = self.on_resume
+        if on_resume is None:
+            return
+        self.resume_button.disabled = True
+        loop = self._loop
+        if loop is None:
+            return
+
+        def start() -> None:
+            self._resumed = loop.create_task(on_resume(self))
+
+        loop.call_soon_threadsafe(start)
 
     def _cancel_clicked(self, _button: widgets.Button) -> None:
         loop = self._loop

@@ -49,10 +49,11 @@ class Kernel:
                 msg = self.client.get_iopub_msg(timeout=0.5)
             except queue.Empty:
                 continue
-            if msg["parent_header"].get("msg_id") != msg_id:
+            kind = msg["msg_type"]
+            # widgets made by a button's callback belong to the click, not to this cell
+            if msg["parent_header"].get("msg_id") != msg_id and kind != "comm_open":
                 continue
             messages.append(msg)
-            kind = msg["msg_type"]
             if kind == "comm_open":
                 state = msg["content"]["data"].get("state", {})
                 if state.get("_model_name") == "ButtonModel":
@@ -158,3 +159,40 @@ def test_step_mode_advances_one_wave_per_click(kernel: Kernel) -> None:
     assert "completed" in result_text(kernel.run(chain, step))
     assert time.monotonic() - started >= 1.0  # it waited for the clicks
     assert len(clicks) == 3
+
+
+def test_a_paused_run_resumes_from_its_resume_button(kernel: Kernel) -> None:
+    """--checkpoints pause ends the cell paused with a Resume button; clicking it runs
+    the rest below, where the checkpoint asks with its own buttons."""
+    code = CHECKPOINT_FLOW.format(line="--checkpoints pause --out job", delay="1ms")
+    messages = kernel.run(code, lambda b, k: None)
+    assert "paused" in result_text(messages)
+    resume_id = next(
+        m["content"]["comm_id"]
+        for m in messages
+        if m["msg_type"] == "comm_open"
+        and m["content"]["data"].get("state", {}).get("description") == "Resume"
+    )
+    kernel.click(resume_id)
+    approved: list[str] = []
+
+    def approve(buttons: dict[str, str], k: Kernel) -> None:
+        if "Approve" in buttons and not approved:
+            approved.append("yes")
+            k.click(buttons["Approve"])
+
+    # the resumed run works on the kernel's loop between cells; this cell waits for it
+    waiting = kernel.run(
+        "import asyncio\n"
+        "from maidit_jupyter.notebook.magics import MaiditMagics\n"
+        "runs = MaiditMagics.of(get_ipython()).runs\n"
+        "for _ in range(200):\n"
+        "    if len(runs) > 1 and runs[-1].record is not None:\n"
+        "        break\n"
+        "    await asyncio.sleep(0.05)\n"
+        "print(len(runs), runs[-1].status, runs[-1].outputs.get('done'))",
+        approve,
+    )
+    printed = [m for m in waiting if m["msg_type"] == "stream"]
+    assert printed, waiting
+    assert printed[-1]["content"]["text"].split() == ["2", "completed", "approve"]

@@ -114,13 +114,15 @@ def _secrets(workflow: Workflow, analysis: Analysis) -> Iterator[Finding]:
                 and named not in reported
             ):
                 reported.add(named)
+                # The value is not repeated: it may be a password written in by
+                # mistake, and diagnostics end up in logs.
                 yield Finding(
                     ErrorCode.VALID_UNDEFINED_SECRET_REF,
-                    f'Undeclared secret "{named}" named by {node.id}.{key}',
+                    f"{node.id}.{key} names no declared secret",
                     node.span,
                     (
-                        f"Declare the secret in frontmatter: secrets: [{named}]",
-                        f"Currently declared secrets: {listed}",
+                        f"Write the name of a secret declared under secrets: "
+                        f"({listed}), never the secret's value",
                     ),
                 )
 

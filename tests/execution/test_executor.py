@@ -213,18 +213,17 @@ def test_inputs_variables_and_expressions(tmp_path: Path) -> None:
     assert record.results["total"].output == "N=7n=7"
 
 
-def test_nodes_that_cannot_run_yet_fail_clearly(tmp_path: Path) -> None:
-    """Connector nodes of later issues fail with RUNTIME_UNSUPPORTED."""
+def test_a_node_without_a_runtime_fails_clearly(tmp_path: Path) -> None:
+    """A kind no runtime is registered for fails with RUNTIME_UNSUPPORTED."""
     record = run(
-        flow(
-            '<source id="check" type="database" connection="sqlite::memory:" query="SELECT 1"/>'
-        ),
+        flow('<transform id="check" type="template"><template>x</template></transform>'),
         tmp_path,
+        RuntimeRegistry({}),
     )
     error = record.results["check"].error
     assert error is not None
     assert error.code == "RUNTIME_UNSUPPORTED"
-    assert "database:source nodes cannot run yet" in error.message
+    assert "transform:template nodes cannot run yet" in error.message
 
 
 def test_expression_errors_name_the_setting(tmp_path: Path) -> None:

@@ -312,13 +312,23 @@ class NodeRuntimeError(MaiditError):
     :ivar code: a stable code such as ``RUNTIME_PATH_TRAVERSAL``, ``ENOENT`` or
         ``PARSE_ERROR`` (the original engine's codes where it had them).
     :ivar retryable: whether trying again may succeed (timeouts, HTTP 429/5xx).
+    :ivar retry_after_ms: how long the other side asked to wait before a retry (an
+        HTTP ``Retry-After``); the executor waits at least that long, up to its cap.
     """
 
-    def __init__(self, message: str, *, code: str, retryable: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        retryable: bool = False,
+        retry_after_ms: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.retryable = retryable
+        self.retry_after_ms = retry_after_ms
 
 
 class PersistenceError(MaiditError):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import settings
+
+from tests.pg_server import PgServer, ServerUnavailable, start_server
 
 # Time-dependent code (dates) is tested in UTC, as the dialect says.
 os.environ.setdefault("TZ", "UTC")
@@ -17,3 +21,19 @@ if hasattr(time, "tzset"):
 settings.register_profile("deterministic", derandomize=True, database=None)
 if os.environ.get("HYPOTHESIS_PROFILE"):
     settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PgServer]:
+    """A real PostgreSQL server on 127.0.0.1 for the session (``tests/pg_server.py``).
+
+    Never skipped: without the server binaries the tests fail and say how to get them.
+    """
+    try:
+        server = start_server()
+    except ServerUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -158,6 +158,7 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
         flow_run.pending = asyncio.ensure_future(flow_run._execute(observers, pacer))
         return flow_run
     await flow_run._execute(observers, pacer)
+    display(Markdown(flow_run.log_markdown))  # the execution log, below the panel
     if args.out:
         shell.user_ns[args.out] = flow_run
     return flow_run

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from maidit_jupyter.runtimes.ai import AITransform
 from maidit_jupyter.runtimes.base import NodeRuntime
+from maidit_jupyter.runtimes.database import DatabaseSink, DatabaseSource
 from maidit_jupyter.runtimes.file import FileSink, FileSource
+from maidit_jupyter.runtimes.http import HttpSink, HttpSource
+from maidit_jupyter.runtimes.mail import EmailSink
 from maidit_jupyter.runtimes.python import PythonRuntime
 from maidit_jupyter.runtimes.temporal import DelayRuntime
 from maidit_jupyter.runtimes.transforms import (
@@ -46,8 +50,14 @@ class RuntimeRegistry:
                 "transform:map": MapTransform(),
                 "transform:filter": FilterTransform(),
                 "transform:reduce": ReduceTransform(),
+                "transform:ai": AITransform(),
                 "file:source": FileSource(),
                 "file:sink": FileSink(),
+                "database:source": DatabaseSource(),
+                "database:sink": DatabaseSink(),
+                "http:source": HttpSource(),
+                "http:sink": HttpSink(),
+                "email:sink": EmailSink(),
                 "delay": DelayRuntime(),
                 "set": SetRuntime(),
                 "context": ContextRuntime(),

@@ -121,8 +121,10 @@ def _secrets(workflow: Workflow, analysis: Analysis) -> Iterator[Finding]:
                     f"{node.id}.{key} names no declared secret",
                     node.span,
                     (
-                        f"Write the name of a secret declared under secrets: "
-                        f"({listed}), never the secret's value",
+                        (
+                            "Write the name of a secret declared under secrets: "
+                            f"({listed}), never the secret's value"
+                        ),
                     ),
                 )
 

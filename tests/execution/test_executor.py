@@ -216,7 +216,9 @@ def test_inputs_variables_and_expressions(tmp_path: Path) -> None:
 def test_a_node_without_a_runtime_fails_clearly(tmp_path: Path) -> None:
     """A kind no runtime is registered for fails with RUNTIME_UNSUPPORTED."""
     record = run(
-        flow('<transform id="check" type="template"><template>x</template></transform>'),
+        flow(
+            '<transform id="check" type="template"><template>x</template></transform>'
+        ),
         tmp_path,
         RuntimeRegistry({}),
     )

@@ -1,0 +1,1218 @@
+"""``<sink type="email">``: send one message by SMTP or through SendGrid's HTTP API.
+
+(The module is ``mail``, not ``email``, so it can never shadow the standard library's
+``email`` package, which it uses.)
+
+Settings (dialect §10). ``provider`` is ``smtp`` (the default) or ``sendgrid``.
+``to``, ``cc``, ``bcc``, ``from``, ``reply-to``, ``subject``, ``text`` and ``html`` are
+templates; without ``text`` and ``html`` the body is the node's input as text. SMTP:
+``host``, ``port`` (465 with ``ssl``, 587 with ``starttls``, else 25), ``ssl`` (TLS from
+the first byte; on by default on port 465), ``starttls`` (upgrade before anything else
+is said; on by default on port 587, and never silently skipped: a server that does not
+offer it fails the node), ``username`` and ``password`` (the *name* of a secret).
+SendGrid: ``api-key`` (the name of a secret) and ``base-url`` (default
+``https://api.sendgrid.com``; plain ``http`` only to a loopback address, since the key
+travels with the request). Both: ``ca-file`` (a PEM file of the CAs to trust instead of
+the system's, relative to the flow) and ``tls-verify`` (default true; false is logged as
+a warning), ``timeout`` (default 30 s, for the whole delivery and each socket wait).
+
+Injection (reliability §1.16, E8). Python's own checks depend on its patch level (3.11.7
+decodes an RFC 2047 encoded word holding CR LF in a Subject and writes it out as a new
+header line), so every value is checked here, before a message exists:
+
+* Recipients are exactly the ones the flow declares. A recipient setting is cut into
+  items at the commas and semicolons written in the flow itself (outside quotes and
+  outside ``{{ }}``); a comma that arrives through a template never separates. Each
+  item must be exactly one address (a ``{{ }}`` that stands alone may give a list, one
+  address per element, or ``{email, name}`` objects). Group syntax, quoted or non-ASCII
+  local parts, address literals, comments with defects and anything the standard
+  parser flags are refused.
+* No header value (subject, display names, addresses, username) may hold a line break
+  of any kind (CR, LF, VT, FF, U+001C-U+001E, NEL U+0085, U+2028, U+2029), NUL or
+  another control character, nor an RFC 2047 encoded word (``=?utf-8?q?...?=``), which
+  the standard library would decode first; the sink encodes non-ASCII text itself.
+* The generated message is read back before it is sent: exactly the headers the sink
+  wrote, once each, with the declared addresses; otherwise nothing is sent.
+
+Failures use ``EMAIL_INVALID_ADDRESS`` / ``EMAIL_INVALID_HEADER`` / ``EMAIL_INVALID_BODY``,
+and never quote the offending value (it is data, maybe hostile, maybe secret).
+
+SMTP runs the standard library's :mod:`smtplib` in a worker thread: no new dependency,
+a mature client for SSL, STARTTLS and the SMTP dialogue, and the blocking calls are
+bounded by the socket timeout. A cancel or timeout abandons the thread at once and shuts
+its socket down, so the thread ends right after. Authentication is done here (AUTH PLAIN,
+else LOGIN, UTF-8 as RFC 4616 says) because smtplib's ``login`` only encodes ASCII and its
+``UnicodeEncodeError`` would carry the password. The envelope is all or nothing: if the
+server refuses any recipient, the transaction is reset and nothing is sent.
+
+Retries: connection failures, timeouts before the message was handed over, SMTP 4xx
+replies and SendGrid 429/5xx are retryable; SMTP 5xx replies, authentication and TLS
+failures and other HTTP errors are not. A connection lost *after* the message was handed
+over (``EMAIL_DELIVERY_UNKNOWN``) is not retried by default, because the mail may well
+have gone out; a ``<retry when="...">`` may still ask for it. Secret values (and the
+encoded forms sent on the wire) are masked in every message; server replies are shown
+on one line, cut to 200 characters.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ipaddress
+import json
+import logging
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy as email_policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, make_msgid
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import anyio
+
+from maidit_jupyter.errors import NodeRuntimeError
+from maidit_jupyter.expressions.template import ExprSegment, segment_template
+from maidit_jupyter.expressions.values import (
+    UNDEFINED,
+    Value,
+    is_array,
+    is_object,
+    to_display,
+    to_string,
+)
+from maidit_jupyter.redaction import SecretMask
+from maidit_jupyter.runtimes.base import NodeContext
+
+__all__ = [
+    "EmailError",
+    "EmailSink",
+    "Mail",
+    "build_message",
+    "compose",
+    "parse_address",
+    "sendgrid_payload",
+    "split_items",
+    "verify_message",
+]
+
+_log = logging.getLogger("maidit_jupyter")
+
+DEFAULT_TIMEOUT_MS = 30_000.0
+SENDGRID_BASE_URL = "https://api.sendgrid.com"
+#: recipients (to + cc + bcc, after removing repeats) one message may have.
+MAX_RECIPIENTS = 1000
+MAX_SUBJECT = 2000  # characters
+MAX_DISPLAY_NAME = 256
+MAX_ADDRESS = 254  # RFC 5321 path limit
+MAX_LOCAL_PART = 64
+#: what a server reply may add to an error message.
+MAX_REPLY_TEXT = 200
+
+#: Any line break Python or a mail program may act on, NUL, other C0/C1 controls and
+#: DEL, and lone surrogates (they cannot be encoded). TAB is checked separately.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
+_LOCAL_PART = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z"
+)
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+_HOST = re.compile(r"[A-Za-z0-9._:\[\]-]{1,253}\Z")
+_HEADER_NAME = re.compile(rb"[!-9;-~]+\Z")
+_CHAR_NAMES = {
+    "\t": "a tab",
+    "\n": "a line feed (LF)",
+    "\r": "a carriage return (CR)",
+    "\x00": "a NUL character",
+    "\x0b": "a vertical tab",
+    "\x0c": "a form feed",
+    "\x85": "a next-line character (U+0085)",
+    "\u2028": "a line separator (U+2028)",
+    "\u2029": "a paragraph separator (U+2029)",
+}
+_TRUE = {"true": True, "yes": True, "on": True, "1": True}
+_FALSE = {"false": False, "no": False, "off": False, "0": False}
+
+#: How messages are written: CRLF, 7-bit clean bodies (quoted-printable or base64 for
+#: anything else, so no 8BITMIME/SMTPUTF8 is needed), strict parsing, and the
+#: CVE-2024-6923 check where this Python has it.
+_extra: dict[str, Any] = {}
+if hasattr(email_policy.SMTP, "verify_generated_headers"):  # pragma: no branch
+    _extra["verify_generated_headers"] = True
+POLICY = email_policy.SMTP.clone(cte_type="7bit", raise_on_defect=True, **_extra)
+#: How single addresses are parsed (defects are collected and checked, not raised).
+_PARSE = email_policy.SMTP.clone(raise_on_defect=False)
+
+
+class EmailError(NodeRuntimeError):
+    """An email could not be built or delivered.
+
+    :ivar status: the SMTP reply code or HTTP status, when there was one (``$error.status``).
+    :ivar retry_after_ms: the wait the provider asked for before a retry (SendGrid's
+        ``Retry-After``); the executor waits at least that long, up to its cap.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        retryable: bool = False,
+        status: int | None = None,
+        retry_after_ms: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code, retryable=retryable)
+        self.status = status
+        self.retry_after_ms = retry_after_ms
+
+
+# --- what is sent ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """One message, every part checked.
+
+    :ivar sender: the From address (also the envelope sender).
+    :ivar to: the To addresses, in order.
+    :ivar cc: the Cc addresses.
+    :ivar bcc: the Bcc addresses (envelope only, never a header).
+    :ivar reply_to: the Reply-To addresses.
+    :ivar subject: the subject, one line.
+    :ivar text: the plain text body, if any.
+    :ivar html: the HTML body, if any.
+    """
+
+    sender: Address
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...] = ()
+    bcc: tuple[Address, ...] = ()
+    reply_to: tuple[Address, ...] = ()
+    subject: str = ""
+    text: str | None = None
+    html: str | None = None
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """The envelope recipients: to, cc and bcc, each address once."""
+        seen: set[str] = set()
+        found: list[str] = []
+        for address in (*self.to, *self.cc, *self.bcc):
+            key = address.addr_spec.lower()
+            if key not in seen:
+                seen.add(key)
+                found.append(address.addr_spec)
+        return tuple(found)
+
+
+def _describe(char: str) -> str:
+    return _CHAR_NAMES.get(char, f"the control character U+{ord(char):04X}")
+
+
+def _check_line(field_name: str, text: str, code: str, *, allow_tab: bool) -> None:
+    """Refuse line breaks, NUL, controls (and tabs unless allowed) in a header value."""
+    found = _FORBIDDEN.search(text)
+    if found is None and not allow_tab and "\t" in text:
+        found = re.search("\t", text)
+    if found is not None:
+        raise EmailError(
+            f"{field_name} holds {_describe(found.group())} at character "
+            f"{found.start() + 1}; a header value must be one line (nothing was sent)",
+            code=code,
+        )
+    if _ENCODED_WORD.search(text):
+        raise EmailError(
+            f"{field_name} holds an RFC 2047 encoded word (=?charset?q?...?=); write the "
+            "text itself (the sink encodes non-ASCII text) - nothing was sent",
+            code=code,
+        )
+
+
+def _ascii_domain(field_name: str, domain: str) -> str:
+    bad = EmailError(
+        f"{field_name}: the domain of the address is not a valid host name",
+        code="EMAIL_INVALID_ADDRESS",
+    )
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise bad from None
+    labels = domain.split(".")
+    if len(domain) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise bad
+    return domain
+
+
+def parse_address(field_name: str, text: str) -> Address:
+    """Exactly one mailbox, ``addr@host`` or ``Name <addr@host>``, checked.
+
+    Raises:
+        EmailError: ``EMAIL_INVALID_ADDRESS`` (or ``EMAIL_INVALID_HEADER`` for a
+            display name that breaks the line).
+    """
+    text = text.strip()
+    _check_line(field_name, text, "EMAIL_INVALID_ADDRESS", allow_tab=False)
+    if len(text) > MAX_ADDRESS + MAX_DISPLAY_NAME + 8:
+        raise EmailError(
+            f"{field_name}: the address is too long", code="EMAIL_INVALID_ADDRESS"
+        )
+    try:
+        header = _PARSE.header_factory("To", text)
+        addresses = header.addresses
+        groups = header.groups
+        defects = header.defects
+    except Exception:  # noqa: BLE001 - the parser's own errors only say "not an address"
+        addresses, groups, defects = (), (), (None,)
+    if len(addresses) > 1:
+        raise EmailError(
+            f"{field_name}: one item holds {len(addresses)} addresses; a template gives "
+            "one address per item (write several items in the flow, or give a list: "
+            '{{ split(x, ",") }}) - nothing was sent',
+            code="EMAIL_INVALID_ADDRESS",
+        )
+    if (
+        defects
+        or len(addresses) != 1
+        or len(groups) != 1
+        or groups[0].display_name is not None
+    ):
+        raise EmailError(
+            f"{field_name}: not one valid address (name@example.com or "
+            "Name <name@example.com>) - nothing was sent",
+            code="EMAIL_INVALID_ADDRESS",
+        )
+    found = addresses[0]
+    local: str = found.username
+    if len(local) > MAX_LOCAL_PART or not _LOCAL_PART.match(local):
+        raise EmailError(
+            f"{field_name}: the part before @ must be plain ASCII letters, digits, dots "
+            "and !#$%&'*+/=?^_`{|}~- (no quotes, spaces or non-ASCII letters)",
+            code="EMAIL_INVALID_ADDRESS",
+        )
+    domain = _ascii_domain(field_name, found.domain)
+    return _mailbox(field_name, found.display_name, local, domain)
+
+
+def _mailbox(field_name: str, name: str, local: str, domain: str) -> Address:
+    _check_line(
+        f"{field_name} (display name)", name, "EMAIL_INVALID_HEADER", allow_tab=False
+    )
+    if len(name) > MAX_DISPLAY_NAME:
+        raise EmailError(
+            f"{field_name}: the display name is longer than {MAX_DISPLAY_NAME} characters",
+            code="EMAIL_INVALID_HEADER",
+        )
+    if len(local) + 1 + len(domain) > MAX_ADDRESS:
+        raise EmailError(
+            f"{field_name}: the address is longer than {MAX_ADDRESS} characters",
+            code="EMAIL_INVALID_ADDRESS",
+        )
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def _addresses_of(value: Value, field_name: str) -> list[Address]:
+    """The addresses one item gives: a string, a list, or ``{email, name}`` objects."""
+    if value is UNDEFINED or value is None:
+        return []
+    if isinstance(value, str):
+        return [parse_address(field_name, value)] if value.strip() else []
+    if is_array(value):
+        found: list[Address] = []
+        for element in value:
+            if is_array(element):
+                raise EmailError(
+                    f"{field_name}: a list of addresses may not hold lists",
+                    code="EMAIL_INVALID_ADDRESS",
+                )
+            found.extend(_addresses_of(element, field_name))
+        return found
+    if is_object(value) and "email" in value:
+        bare = parse_address(field_name, to_string(value["email"]))
+        if bare.display_name:
+            raise EmailError(
+                f"{field_name}: an object's email is the bare address; put the name in 'name'",
+                code="EMAIL_INVALID_ADDRESS",
+            )
+        name = value.get("name")
+        return [
+            _mailbox(
+                field_name,
+                "" if name is None or name is UNDEFINED else to_string(name),
+                bare.username,
+                bare.domain,
+            )
+        ]
+    raise EmailError(
+        f"{field_name}: expected an address, a list of addresses or {{email, name}}",
+        code="EMAIL_INVALID_ADDRESS",
+    )
+
+
+def split_items(raw: str) -> list[str]:
+    """Cut a recipient setting at the commas and semicolons its author wrote.
+
+    Separators count only in the setting's literal text, outside double quotes (so
+    ``"Doe, Jane" <jane@example.com>`` is one item) and never inside ``{{ }}`` or in
+    what a template gives.
+    """
+    items: list[str] = []
+    start = 0
+    quoted = escaped = False
+    for segment in segment_template(raw):
+        if isinstance(segment, ExprSegment) or segment.end - segment.start != len(
+            segment.text
+        ):
+            continue  # an expression, or an escaped \{{
+        for offset, char in enumerate(segment.text):
+            if escaped:
+                escaped = False
+            elif quoted and char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = not quoted
+            elif char in ",;" and not quoted:
+                at = segment.start + offset
+                items.append(raw[start:at])
+                start = at + 1
+    items.append(raw[start:])
+    return items
+
+
+def _recipients(ctx: NodeContext, key: str) -> list[Address]:
+    raw = ctx.config.get(key)
+    if raw is None:
+        return []
+    pieces: Sequence[Any] = (
+        list(raw) if isinstance(raw, list | tuple) else split_items(str(raw))
+    )
+    found: list[Address] = []
+    for piece in pieces:
+        found.extend(_addresses_of(ctx.resolve(piece, key), key))
+    return found
+
+
+def compose(ctx: NodeContext) -> Mail:
+    """The node's message, every address and header value checked.
+
+    Raises:
+        EmailError: a value could add a header or a recipient, or is not valid.
+    """
+    to = _recipients(ctx, "to")
+    if not to:
+        raise EmailError(
+            f'email sink "{ctx.node.id}" has no recipient: "to" gave no address',
+            code="EMAIL_INVALID_ADDRESS",
+        )
+    senders = _recipients(ctx, "from")
+    if len(senders) != 1:
+        raise EmailError(
+            f'email sink "{ctx.node.id}" needs exactly one "from" address, got {len(senders)}',
+            code="EMAIL_INVALID_ADDRESS" if senders else "RUNTIME_INVALID_CONFIG",
+        )
+    subject = ctx.text("subject").strip() if "subject" in ctx.config else ""
+    _check_line("subject", subject, "EMAIL_INVALID_HEADER", allow_tab=True)
+    if len(subject) > MAX_SUBJECT:
+        raise EmailError(
+            f"subject is longer than {MAX_SUBJECT} characters",
+            code="EMAIL_INVALID_HEADER",
+        )
+    text = ctx.text("text") if "text" in ctx.config else None
+    html = ctx.text("html") if "html" in ctx.config else None
+    if text is None and html is None:
+        text = "" if ctx.input is UNDEFINED else to_display(ctx.input)
+    for name, body in (("text", text), ("html", html)):
+        if body is not None and re.search(r"[\ud800-\udfff]", body):
+            raise EmailError(
+                f"{name} holds a lone surrogate (not a character); nothing was sent",
+                code="EMAIL_INVALID_BODY",
+            )
+    mail = Mail(
+        sender=senders[0],
+        to=tuple(to),
+        cc=tuple(_recipients(ctx, "cc")),
+        bcc=tuple(_recipients(ctx, "bcc")),
+        reply_to=tuple(_recipients(ctx, "reply-to")),
+        subject=subject,
+        text=text,
+        html=html,
+    )
+    if len(mail.recipients) > MAX_RECIPIENTS:
+        raise EmailError(
+            f"{len(mail.recipients)} recipients; one message may have at most {MAX_RECIPIENTS}",
+            code="EMAIL_INVALID_ADDRESS",
+        )
+    return mail
+
+
+# --- the MIME message ------------------------------------------------------------------
+
+
+def build_message(mail: Mail, *, message_id: str, date: str) -> bytes:
+    """The message as SMTP sends it (CRLF, 7-bit), read back and checked.
+
+    Raises:
+        EmailError: ``EMAIL_INVALID_HEADER`` if the result does not hold exactly the
+            headers and addresses it was built from.
+    """
+    message = EmailMessage(policy=POLICY)
+    try:
+        message["From"] = mail.sender
+        message["To"] = mail.to
+        if mail.cc:
+            message["Cc"] = mail.cc
+        if mail.reply_to:
+            message["Reply-To"] = mail.reply_to
+        if mail.subject:
+            message["Subject"] = mail.subject
+        message["Date"] = date
+        message["Message-ID"] = message_id
+        if mail.text is not None:
+            message.set_content(mail.text)
+            if mail.html is not None:
+                message.add_alternative(mail.html, subtype="html")
+        else:
+            message.set_content(mail.html or "", subtype="html")
+        raw = message.as_bytes(policy=POLICY)
+    except (ValueError, TypeError) as exc:
+        failure = EmailError(
+            f"the message could not be built ({type(exc).__name__}); nothing was sent",
+            code="EMAIL_INVALID_HEADER",
+        )
+    else:
+        verify_message(raw, mail)
+        return raw
+    raise failure
+
+
+def verify_message(raw: bytes, mail: Mail) -> None:
+    """Check a generated message: only the headers written, once each, on CRLF lines.
+
+    Independent of the Python patch level: whatever a value smuggled past the checks
+    before, a header or an address that was not declared fails here.
+    """
+    head, separator, _ = raw.partition(b"\r\n\r\n")
+    wanted = {"from", "to", "date", "message-id", "mime-version", "content-type"}
+    if mail.cc:
+        wanted.add("cc")
+    if mail.reply_to:
+        wanted.add("reply-to")
+    if mail.subject:
+        wanted.add("subject")
+    allowed = {*wanted, "content-transfer-encoding"}
+    names: list[str] = []
+    problem = "" if separator else "no end of the header block"
+    for line in head.split(b"\r\n"):
+        if problem:
+            break
+        if b"\r" in line or b"\n" in line:
+            problem = "a bare CR or LF in the header block"
+        elif len(line) > 998:
+            problem = "a header line longer than 998 bytes"
+        elif line[:1] in (b" ", b"\t"):
+            problem = "" if names else "a continuation line before any header"
+        else:
+            name, colon, _ = line.partition(b":")
+            if not colon or not _HEADER_NAME.match(name):
+                problem = "a line that is not a header"
+            else:
+                names.append(name.decode("ascii").lower())
+    if not problem and (
+        len(names) != len(set(names)) or not wanted <= set(names) <= allowed
+    ):
+        problem = "headers other than the ones written"
+    if not problem:
+        parsed = BytesHeaderParser(policy=_PARSE).parsebytes(raw)
+        for header, declared in (
+            ("from", (mail.sender,)),
+            ("to", mail.to),
+            ("cc", mail.cc),
+            ("reply-to", mail.reply_to),
+        ):
+            if not declared:
+                continue
+            got = [a.addr_spec.lower() for a in parsed[header].addresses]
+            if got != [a.addr_spec.lower() for a in declared]:
+                problem = f"{header} addresses other than the ones declared"
+                break
+    if problem:
+        raise EmailError(
+            f"the generated message has {problem}; nothing was sent",
+            code="EMAIL_INVALID_HEADER",
+        )
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+def _flag(ctx: NodeContext, key: str) -> bool | None:
+    value = ctx.setting(key, None)
+    if value is None or value is UNDEFINED:
+        return None
+    if isinstance(value, bool):
+        return value
+    word = to_string(value).strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return _TRUE.get(word, False)
+    raise EmailError(f"{key} must be true or false", code="RUNTIME_INVALID_CONFIG")
+
+
+def _timeout_s(ctx: NodeContext) -> float:
+    """The sink's own deadline, in seconds.
+
+    A ``timeout`` setting is also the executor's per-attempt deadline, which cancels the
+    node with a retryable ``RUNTIME_TIMEOUT``. The sink's deadline ends a little earlier,
+    so the sink decides what a timeout means: before the message was handed over it is
+    retryable, after it (``EMAIL_DELIVERY_UNKNOWN``) a retry could send it twice.
+    """
+    value = ctx.config.get("timeout")
+    if isinstance(value, int | float) and value > 0:
+        seconds = float(value) / 1000.0
+        return max(seconds - 0.05, seconds * 0.9)
+    return DEFAULT_TIMEOUT_MS / 1000.0
+
+
+def _secret(ctx: NodeContext, key: str) -> str | None:
+    """The value of the secret the setting names (the name is never echoed: a user who
+    wrote the password itself there would see it in every log)."""
+    name = ctx.config.get(key)
+    if name is None or not str(name).strip():
+        return None
+    value = ctx.secrets.get(str(name).strip())
+    if value is None:
+        raise EmailError(
+            f"{key} must name a declared secret that has a value (for example {key}="
+            f'"SMTP_PASSWORD" with secrets: [SMTP_PASSWORD]); nothing was sent',
+            code="RUNTIME_INVALID_CONFIG",
+        )
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    """Which certificates to trust. ``verify=False`` accepts any certificate."""
+
+    ca_file: Path | None = None
+    verify: bool = True
+
+    def context(self) -> ssl.SSLContext:
+        """A client context (blocking: reads the CA file or the system store)."""
+        context = ssl.create_default_context(
+            cafile=str(self.ca_file) if self.ca_file is not None else None
+        )
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+
+def _tls(ctx: NodeContext, *, used: bool = True) -> TlsSettings:
+    verify = _flag(ctx, "tls-verify")
+    ca = ctx.setting("ca-file", None)
+    ca_file = None
+    if ca is not None and ca is not UNDEFINED and to_string(ca).strip():
+        ca_file = ctx.base_dir / Path(to_string(ca).strip())
+        if not ca_file.is_file():
+            raise EmailError(
+                f'ca-file "{to_string(ca).strip()}" is not a file (paths are relative to '
+                "the flow)",
+                code="RUNTIME_INVALID_CONFIG",
+            )
+    if verify is False and used:
+        _log.warning(
+            'email sink "%s": tls-verify="false", the server\'s certificate is not checked',
+            ctx.node.id,
+        )
+    return TlsSettings(ca_file=ca_file, verify=verify is not False)
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """Where and how to deliver by SMTP."""
+
+    host: str
+    port: int
+    security: Literal["ssl", "starttls", "none"]
+    username: str | None
+    password: str | None = field(repr=False)
+    timeout_s: float
+    tls: TlsSettings
+
+
+def smtp_settings(ctx: NodeContext) -> SmtpSettings:
+    """The node's SMTP settings, checked."""
+    host = to_string(ctx.setting("host", "")).strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]  # an IPv6 literal
+    if not host or not _HOST.match(host):
+        raise EmailError(
+            f'email sink "{ctx.node.id}" needs a host name or address in "host"',
+            code="RUNTIME_INVALID_CONFIG",
+        )
+    use_ssl, starttls = _flag(ctx, "ssl"), _flag(ctx, "starttls")
+    port_value = ctx.setting("port", None)
+    if port_value is None or port_value is UNDEFINED:
+        port = 465 if use_ssl else 587 if starttls else 25
+    else:
+        try:
+            port = int(to_string(port_value).strip())
+        except ValueError:
+            port = 0
+        if not 0 < port < 65536:
+            raise EmailError(
+                "port must be a number from 1 to 65535", code="RUNTIME_INVALID_CONFIG"
+            )
+    if use_ssl is None:
+        use_ssl = port == 465 and not starttls
+    if starttls is None:
+        starttls = not use_ssl and port == 587
+    if use_ssl and starttls:
+        raise EmailError(
+            'ssl="true" and starttls="true" exclude each other: ssl is TLS from the first '
+            "byte (port 465), starttls upgrades a plain connection (port 587)",
+            code="RUNTIME_INVALID_CONFIG",
+        )
+    username = ctx.text("username").strip() if "username" in ctx.config else ""
+    _check_line("username", username, "RUNTIME_INVALID_CONFIG", allow_tab=False)
+    password = _secret(ctx, "password")
+    if bool(username) != (password is not None):
+        raise EmailError(
+            "username and password go together (password names a secret)",
+            code="RUNTIME_INVALID_CONFIG",
+        )
+    security: Literal["ssl", "starttls", "none"] = (
+        "ssl" if use_ssl else "starttls" if starttls else "none"
+    )
+    if password is not None and security == "none" and not _is_loopback(host):
+        raise EmailError(
+            f"refusing to send the SMTP password to {host} without TLS: set "
+            'starttls="true" (port 587) or ssl="true" (port 465)',
+            code="EMAIL_INSECURE_AUTH",
+        )
+    return SmtpSettings(
+        host=host,
+        port=port,
+        security=security,
+        username=username or None,
+        password=password,
+        timeout_s=_timeout_s(ctx),
+        tls=_tls(ctx, used=security != "none"),
+    )
+
+
+# --- SMTP delivery ---------------------------------------------------------------------
+
+
+class _Connection:
+    """The SMTP client of one attempt, so a cancel can cut its socket from outside."""
+
+    def __init__(self) -> None:
+        self.client: smtplib.SMTP | None = None
+        #: how far the dialogue got: connect, auth, envelope, data, done.
+        self.stage = "connect"
+
+    def abort(self) -> None:
+        """Shut the socket down: the worker thread's blocking call returns at once."""
+        client = self.client
+        sock = client.sock if client is not None else None
+        if sock is not None:
+            # the plain socket's shutdown, not SSLSocket's (which touches TLS state
+            # the worker thread is using)
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+@dataclass(frozen=True, slots=True)
+class _Masker:
+    mask: SecretMask
+
+    def reply(self, reply: bytes | str) -> str:
+        """A server reply on one line, short, with secrets masked."""
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+        text = " ".join(_FORBIDDEN.sub(" ", text).split())
+        text = self.mask.redact(text)
+        if len(text) > MAX_REPLY_TEXT:
+            text = text[:MAX_REPLY_TEXT] + "..."
+        return text
+
+
+def _reply_error(
+    what: str, code: int, reply: bytes | str, masker: _Masker
+) -> EmailError:
+    temporary = 400 <= code < 500
+    return EmailError(
+        f"SMTP server refused {what}: {code} {masker.reply(reply)}".rstrip(),
+        code="EMAIL_SMTP_TEMPORARY" if temporary else "EMAIL_SMTP_REJECTED",
+        retryable=temporary,
+        status=code,
+    )
+
+
+def _login(
+    client: smtplib.SMTP, username: str, password: str, masker: _Masker
+) -> EmailError | None:
+    """AUTH PLAIN (else LOGIN) with UTF-8 credentials; an error, or None when accepted."""
+    if not client.has_extn("auth"):
+        return EmailError(
+            "the SMTP server does not offer AUTH; remove username/password or use its "
+            "submission port",
+            code="EMAIL_AUTH_FAILED",
+        )
+    offered = client.esmtp_features.get("auth", "").upper().split()
+    user, secret = username.encode("utf-8"), password.encode("utf-8")
+    if "PLAIN" in offered:
+        token = base64.b64encode(b"\0" + user + b"\0" + secret).decode("ascii")
+        masker.mask.add([token])
+        code, reply = client.docmd("AUTH", "PLAIN " + token)
+    elif "LOGIN" in offered:
+        user_b64 = base64.b64encode(user).decode("ascii")
+        secret_b64 = base64.b64encode(secret).decode("ascii")
+        masker.mask.add([secret_b64])
+        code, reply = client.docmd("AUTH", "LOGIN " + user_b64)
+        if code == 334:
+            code, reply = client.docmd(secret_b64)
+    else:
+        return EmailError(
+            "the SMTP server offers neither AUTH PLAIN nor AUTH LOGIN "
+            f"({masker.reply(' '.join(offered))})",
+            code="EMAIL_AUTH_FAILED",
+        )
+    if code in (235, 503):  # 503: already authenticated
+        return None
+    temporary = 400 <= code < 500
+    return EmailError(
+        f"SMTP authentication failed for user {masker.mask.redact(username)!r}: "
+        f"{code} {masker.reply(reply)}".rstrip(),
+        code="EMAIL_SMTP_TEMPORARY" if temporary else "EMAIL_AUTH_FAILED",
+        retryable=temporary,
+        status=code,
+    )
+
+
+def _dialogue(
+    settings: SmtpSettings,
+    mail: Mail,
+    raw: bytes,
+    conn: _Connection,
+    masker: _Masker,
+) -> int | EmailError:
+    """Connect, secure, log in, send; the final reply code or an error (never raises
+    an :class:`EmailError`, so no library exception ends up in its context)."""
+    context = settings.tls.context() if settings.security != "none" else None
+    client: smtplib.SMTP
+    # Each socket wait may take a little longer than the whole delivery: the overall
+    # deadline (in :func:`_send_smtp`) decides, and then cuts the socket.
+    wait = settings.timeout_s + 1.0
+    if settings.security == "ssl":
+        client = smtplib.SMTP_SSL(timeout=wait, context=context)
+    else:
+        client = smtplib.SMTP(timeout=wait)
+    # The host TLS checks the certificate against (smtplib sets it only when the
+    # constructor connects, and the client must exist before that: a cancel can then
+    # cut the socket even while the greeting is awaited).
+    client._host = settings.host  # type: ignore[attr-defined]
+    conn.client = client
+    try:
+        client.connect(settings.host, settings.port)
+        client.ehlo_or_helo_if_needed()
+        if settings.security == "starttls":
+            if not client.has_extn("starttls"):
+                return EmailError(
+                    f"{settings.host}:{settings.port} does not offer STARTTLS; nothing was "
+                    "sent (the sink never falls back to a plain connection)",
+                    code="EMAIL_TLS_ERROR",
+                )
+            client.starttls(context=context)
+            client.ehlo()
+        if settings.username is not None and settings.password is not None:
+            conn.stage = "auth"
+            refused = _login(client, settings.username, settings.password, masker)
+            if refused is not None:
+                return refused
+        conn.stage = "envelope"
+        code, reply = client.mail(mail.sender.addr_spec)
+        if code != 250:
+            return _reply_error("the sender (MAIL FROM)", code, reply, masker)
+        failures: list[tuple[str, int, bytes]] = []
+        for recipient in mail.recipients:
+            code, reply = client.rcpt(recipient)
+            if code not in (250, 251):
+                failures.append((recipient, code, reply))
+        if failures:
+            _quietly(client.rset)
+            listed = "; ".join(
+                f"{address}: {code} {masker.reply(reply)}"
+                for address, code, reply in failures[:5]
+            )
+            more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
+            temporary = all(400 <= code < 500 for _, code, _ in failures)
+            return EmailError(
+                f"SMTP server refused {len(failures)} of {len(mail.recipients)} "
+                f"recipients, so nothing was sent: {listed}{more}",
+                code="EMAIL_SMTP_TEMPORARY" if temporary else "EMAIL_SMTP_REJECTED",
+                retryable=temporary,
+                status=failures[0][1],
+            )
+        conn.stage = "data"
+        code, reply = client.data(raw)
+        if code != 250:
+            return _reply_error("the message", code, reply, masker)
+        conn.stage = "done"  # accepted: a slow QUIT no longer matters
+        _quietly(client.quit)
+        return code
+    except (smtplib.SMTPException, OSError) as exc:
+        return _smtp_failure(exc, settings, conn.stage, masker)
+    finally:
+        _quietly(client.close)
+
+
+def _quietly(call: Any) -> None:
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        call()
+
+
+def _smtp_failure(
+    exc: BaseException, settings: SmtpSettings, stage: str, masker: _Masker
+) -> EmailError:
+    where = f"{settings.host}:{settings.port}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return EmailError(
+            f"TLS certificate of {where} not accepted: {exc.verify_message}; trust its "
+            'CA with ca-file="ca.pem" (or tls-verify="false" for tests only)',
+            code="EMAIL_TLS_ERROR",
+        )
+    if isinstance(exc, ssl.SSLError):
+        return EmailError(
+            f"TLS with {where} failed: {masker.reply(exc.reason or str(exc))}",
+            code="EMAIL_TLS_ERROR",
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        what = (
+            "the connection"
+            if stage == "connect"
+            else "the message"
+            if stage == "data"
+            else stage
+        )
+        return _reply_error(what, exc.smtp_code, exc.smtp_error, masker)
+    if stage == "data":
+        return EmailError(
+            f"the connection to {where} was lost after the message was handed over "
+            f"({type(exc).__name__}); it may have been delivered, so it is not retried",
+            code="EMAIL_DELIVERY_UNKNOWN",
+        )
+    if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
+        return EmailError(
+            f"{where} did not answer within {settings.timeout_s:g} s ({stage})",
+            code="EMAIL_TIMEOUT",
+            retryable=True,
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError | smtplib.SMTPHeloError):
+        return EmailError(f"{where}: {masker.reply(str(exc))}", code="EMAIL_SMTP_ERROR")
+    detail = masker.reply(exc.strerror or "") if isinstance(exc, OSError) else ""
+    return EmailError(
+        f"could not talk to {where} ({type(exc).__name__}"
+        f"{': ' + detail if detail else ''}) during {stage}",
+        code="EMAIL_CONNECTION_ERROR",
+        retryable=True,
+    )
+
+
+async def _send_smtp(
+    ctx: NodeContext, mail: Mail, settings: SmtpSettings, masker: _Masker
+) -> dict[str, Value]:
+    message_id = make_msgid(domain=mail.sender.domain)
+    raw = build_message(
+        mail, message_id=message_id, date=format_datetime(datetime.now(UTC))
+    )
+    conn = _Connection()
+    work = partial(_dialogue, settings, mail, raw, conn, masker)
+    outcome: int | EmailError
+    timed_out = False
+    try:
+        with anyio.move_on_after(settings.timeout_s) as scope:
+            outcome = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+        timed_out = scope.cancelled_caught
+    except anyio.get_cancelled_exc_class():
+        conn.abort()
+        raise
+    if timed_out and conn.stage == "done":
+        conn.abort()
+        outcome = 250
+    elif timed_out:
+        conn.abort()
+        outcome = (
+            EmailError(
+                f"{settings.host}:{settings.port} took longer than "
+                f"{settings.timeout_s:g} s after the message was handed over; it may "
+                "have been delivered, so it is not retried",
+                code="EMAIL_DELIVERY_UNKNOWN",
+            )
+            if conn.stage == "data"
+            else EmailError(
+                f"{settings.host}:{settings.port} took longer than "
+                f"{settings.timeout_s:g} s ({conn.stage})",
+                code="EMAIL_TIMEOUT",
+                retryable=True,
+            )
+        )
+    if isinstance(outcome, EmailError):
+        raise outcome
+    ctx.meta["email"] = {
+        "provider": "smtp",
+        "tls": settings.security,
+        "tlsVerified": settings.security != "none" and settings.tls.verify,
+        "recipients": len(mail.recipients),
+    }
+    return {
+        "provider": "smtp",
+        "status": outcome,
+        "messageId": message_id,
+        "recipients": list(mail.recipients),
+    }
+
+
+# --- SendGrid --------------------------------------------------------------------------
+
+
+def _sendgrid_address(address: Address) -> dict[str, str]:
+    found = {"email": address.addr_spec}
+    if address.display_name:
+        found["name"] = address.display_name
+    return found
+
+
+def sendgrid_payload(mail: Mail) -> dict[str, Any]:
+    """The v3 ``mail/send`` body (each address once across to, cc and bcc, as the API
+    requires)."""
+    seen: set[str] = set()
+
+    def once(addresses: Iterable[Address]) -> list[dict[str, str]]:
+        kept = []
+        for address in addresses:
+            if address.addr_spec.lower() not in seen:
+                seen.add(address.addr_spec.lower())
+                kept.append(_sendgrid_address(address))
+        return kept
+
+    personalization: dict[str, Any] = {"to": once(mail.to)}
+    for key, addresses in (("cc", mail.cc), ("bcc", mail.bcc)):
+        kept = once(addresses)
+        if kept:
+            personalization[key] = kept
+    content = []
+    if mail.text is not None:
+        content.append({"type": "text/plain", "value": mail.text})
+    if mail.html is not None:
+        content.append({"type": "text/html", "value": mail.html})
+    payload: dict[str, Any] = {
+        "personalizations": [personalization],
+        "from": _sendgrid_address(mail.sender),
+        "subject": mail.subject,
+        "content": content or [{"type": "text/plain", "value": ""}],
+    }
+    if len(mail.reply_to) == 1:
+        payload["reply_to"] = _sendgrid_address(mail.reply_to[0])
+    elif mail.reply_to:
+        payload["reply_to_list"] = [_sendgrid_address(a) for a in mail.reply_to]
+    return payload
+
+
+def _sendgrid_url(ctx: NodeContext) -> str:
+    base = (
+        to_string(ctx.setting("base-url", SENDGRID_BASE_URL)).strip()
+        or SENDGRID_BASE_URL
+    )
+    parts = urlsplit(base)
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in ("https", "http")
+        or not host
+        or parts.username
+        or parts.password
+        or parts.query
+        or parts.fragment
+        or _FORBIDDEN.search(base)
+    ):
+        raise EmailError(
+            "base-url must be an http(s) URL without credentials, query or fragment",
+            code="RUNTIME_INVALID_CONFIG",
+        )
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise EmailError(
+            f"refusing to send the SendGrid key to {host} over plain http; use https",
+            code="EMAIL_INSECURE_TRANSPORT",
+        )
+    return base.rstrip("/") + "/v3/mail/send"
+
+
+def _retry_after_ms(value: str | None) -> float | None:
+    """A ``Retry-After`` of seconds, in milliseconds (dates are ignored), at most 1 h."""
+    try:
+        seconds = float(value) if value is not None else -1.0
+    except ValueError:
+        return None
+    return min(seconds, 3600.0) * 1000.0 if seconds >= 0 else None
+
+
+def _sendgrid_status_error(
+    status: int, body: bytes, masker: _Masker, retry_after: str | None = None
+) -> EmailError:
+    detail = ""
+    try:
+        data = json.loads(body)
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            detail = masker.reply(str(errors[0].get("message", "")))
+    except (ValueError, UnicodeDecodeError):
+        detail = ""
+    message = f"SendGrid API error: HTTP {status}" + (f": {detail}" if detail else "")
+    if status == 429:
+        code, retryable = "EMAIL_RATE_LIMITED", True
+    elif status >= 500:
+        code, retryable = "EMAIL_PROVIDER_ERROR", True
+    elif status in (401, 403):
+        code, retryable = "EMAIL_AUTH_FAILED", False
+    else:
+        code, retryable = "EMAIL_REJECTED", False
+    return EmailError(
+        message,
+        code=code,
+        retryable=retryable,
+        status=status,
+        retry_after_ms=_retry_after_ms(retry_after) if retryable else None,
+    )
+
+
+async def _send_sendgrid(
+    ctx: NodeContext, mail: Mail, masker: _Masker
+) -> dict[str, Value]:
+    key = _secret(ctx, "api-key")
+    if key is None:
+        raise EmailError(
+            'a sendgrid email sink needs api-key="NAME" naming a secret',
+            code="RUNTIME_INVALID_CONFIG",
+        )
+    if _FORBIDDEN.search(key) or not key.isascii():
+        raise EmailError(
+            "the SendGrid key holds characters a header cannot carry",
+            code="RUNTIME_INVALID_CONFIG",
+        )
+    url = _sendgrid_url(ctx)
+    tls = _tls(ctx, used=url.startswith("https:"))
+    timeout_s = _timeout_s(ctx)
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover - the http extra is installed in tests
+        raise EmailError(
+            "the sendgrid provider needs httpx: pip install 'maidit_jupyter[http]'",
+            code="RUNTIME_MISSING_DEPENDENCY",
+        ) from None
+    verify = await anyio.to_thread.run_sync(tls.context)
+    failure: EmailError | None = None
+    response: httpx.Response | None = None
+    try:
+        async with httpx.AsyncClient(
+            timeout=timeout_s, verify=verify, follow_redirects=False
+        ) as client:
+            response = await client.post(
+                url,
+                json=sendgrid_payload(mail),
+                headers={"Authorization": f"Bearer {key}"},
+            )
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        text = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            failure = EmailError(
+                f"TLS certificate of {urlsplit(url).hostname} not accepted; trust its CA "
+                'with ca-file="ca.pem"',
+                code="EMAIL_TLS_ERROR",
+            )
+        else:
+            failure = EmailError(
+                f"could not reach SendGrid at {urlsplit(url).hostname} "
+                f"({type(exc).__name__}: {masker.reply(text)})",
+                code="EMAIL_TIMEOUT"
+                if isinstance(exc, httpx.TimeoutException)
+                else "EMAIL_CONNECTION_ERROR",
+                retryable=True,
+            )
+    except httpx.HTTPError as exc:
+        failure = EmailError(
+            f"the request to SendGrid was sent but no answer came ({type(exc).__name__}); "
+            "the mail may have been accepted, so it is not retried",
+            code="EMAIL_DELIVERY_UNKNOWN",
+        )
+    if failure is not None:
+        raise failure
+    assert response is not None
+    if not 200 <= response.status_code < 300:
+        raise _sendgrid_status_error(
+            response.status_code,
+            response.content,
+            masker,
+            response.headers.get("retry-after"),
+        )
+    ctx.meta["email"] = {
+        "provider": "sendgrid",
+        "tlsVerified": urlsplit(url).scheme == "https" and tls.verify,
+        "recipients": len(mail.recipients),
+    }
+    return {
+        "provider": "sendgrid",
+        "status": response.status_code,
+        "messageId": response.headers.get("x-message-id"),
+        "recipients": list(mail.recipients),
+    }
+
+
+# --- the runtime -----------------------------------------------------------------------
+
+
+class EmailSink:
+    """Send the node's message; the output is ``{provider, status, messageId,
+    recipients}``."""
+
+    async def run(self, ctx: NodeContext) -> Value:
+        """Check every part, then deliver by the chosen provider."""
+        provider = to_string(ctx.setting("provider", "smtp")).strip().lower() or "smtp"
+        if provider not in ("smtp", "sendgrid"):
+            raise EmailError(
+                'provider must be "smtp" or "sendgrid"', code="RUNTIME_INVALID_CONFIG"
+            )
+        masker = _Masker(SecretMask(_values(ctx.secrets)))
+        mail = compose(ctx)
+        if provider == "sendgrid":
+            result = await _send_sendgrid(ctx, mail, masker)
+        else:
+            result = await _send_smtp(ctx, mail, smtp_settings(ctx), masker)
+        _log.debug(
+            'email sink "%s": sent by %s to %d recipient(s)',
+            ctx.node.id,
+            provider,
+            len(mail.recipients),
+        )
+        return result
+
+
+def _values(secrets: Mapping[str, str]) -> list[str]:
+    return list(secrets.values())

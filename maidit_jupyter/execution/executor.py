@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -133,6 +133,8 @@ class RunOptions:
     call_stack: tuple[str, ...] = ()
     #: ``%%flow NAME`` cells a flow may include as ``cell:NAME`` (name → text).
     cells: Mapping[str, str] = field(default_factory=dict)
+    #: the notebook's variables, for python nodes (``var=``, bare function names).
+    namespace: MutableMapping[str, Any] | None = None
     variables: Mapping[str, Value] = field(default_factory=dict)
     mask: SecretMask | None = None
 
@@ -620,6 +622,7 @@ class _Run:
             frontmatter=self.workflow.frontmatter,
             resources=self.resources,
             run_id=self.run_id,
+            namespace=self.options.namespace,
         )
         output = await runtime.run(ctx)
         return _WithMeta(output, ctx.meta) if ctx.meta else output

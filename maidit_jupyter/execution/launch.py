@@ -16,7 +16,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,13 +191,15 @@ def prepare_run(
     checked: CheckedDocument | None = None,
     approver: Approver | None = None,
     cells: Mapping[str, str] | None = None,
+    namespace: MutableMapping[str, Any] | None = None,
 ) -> PreparedRun:
     """Check the flow and its inputs, and open its checkpoint (see the module doc).
 
     ``state_dir`` defaults to ``.maidit-state`` next to the flow file; the checkpoint is
     ``<state_dir>/<workflow>/<run_id>.json``. ``checked`` is the flow already checked
     (with ``text``), so it is not checked twice. ``cells`` are the notebook's
-    ``%%flow NAME`` cells, for ``cell:NAME`` includes.
+    ``%%flow NAME`` cells, for ``cell:NAME`` includes; ``namespace`` its variables, for
+    python nodes.
     """
     path, source = _read_flow(flow, text)
     workflow, plan, analysis, warnings = _check(source, path, checked)
@@ -220,6 +222,7 @@ def prepare_run(
         run_id=run_id or uuid.uuid4().hex,
         approver=approver or PolicyApprover("pause"),
         cells=dict(cells or {}),
+        namespace=namespace,
         call_stack=(str(path),),
         mask=mask,
     )

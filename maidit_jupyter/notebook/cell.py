@@ -136,6 +136,7 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
             state_dir=Path(magics.state_dir),
             checkpoint=not args.no_checkpoint,
             cells=magics.cells,
+            namespace=shell.user_ns,
             **options,
         )
     except RunInputError as exc:

@@ -13,7 +13,7 @@ resolved through :meth:`NodeContext.setting`, once each, so data that contains
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
@@ -119,6 +119,8 @@ class NodeContext:
     run_id: str = ""
     #: what the runtime reports besides its output (kept as ``NodeResult.meta``).
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the notebook's variables (python nodes' ``var=`` and bare function names).
+    namespace: MutableMapping[str, Any] | None = None
 
     @property
     def config(self) -> Mapping[str, Any]:

@@ -9,8 +9,10 @@ and need not be JSON (a DataFrame is fine). A timeout or a cancel ends the node 
 an async function is cancelled; a plain one cannot be stopped, so its thread is left to
 finish in the background and its result is dropped.
 
-``var="name"`` (a notebook variable) needs the notebook; elsewhere it is an error that
-says so.
+In a notebook (``NodeContext.namespace`` is the kernel's variables), ``function="name"``
+without a module calls a function defined in the notebook, a source with ``var="df"``
+outputs that variable (the object itself, not a copy), and a sink with ``var="result"``
+binds its input to it. Outside a notebook ``var=`` is an error that says so.
 """
 
 from __future__ import annotations
@@ -92,14 +94,21 @@ class PythonRuntime:
         self.passes_input = passes_input
 
     async def run(self, ctx: NodeContext) -> Value:
-        """Call the function with the input and the ``<arg>`` values."""
+        """Call the function with the input and the ``<arg>`` values, or read or bind
+        a notebook variable (``var=``)."""
         if "function" not in ctx.config:
-            raise NodeRuntimeError(
-                f'python node "{ctx.node.id}" reads a notebook variable (var=); '
-                'outside a notebook give it function="module:function"',
-                code="RUNTIME_UNSUPPORTED",
-            )
-        function = load_function(to_string(ctx.config["function"]), ctx.base_dir)
+            return self._variable(ctx)
+        reference = to_string(ctx.config["function"])
+        if ":" not in reference and ctx.namespace is not None:
+            function = ctx.namespace.get(reference)
+            if not callable(function):
+                raise NodeRuntimeError(
+                    f"the notebook has no function {reference!r} (define it in a cell "
+                    "run before this one, or write module:function)",
+                    code="RUNTIME_PYTHON_IMPORT",
+                )
+        else:
+            function = load_function(reference, ctx.base_dir)
         args = ctx.setting("args", {})
         kwargs = dict(args) if isinstance(args, Mapping) else {}
         positional = (ctx.input,) if self.passes_input else ()
@@ -115,7 +124,30 @@ class PythonRuntime:
             raise
         except Exception as exc:
             raise NodeRuntimeError(
-                f"{to_string(ctx.config['function'])} raised {type(exc).__name__}: {exc}",
+                f"{reference} raised {type(exc).__name__}: {exc}",
                 code="RUNTIME_PYTHON_ERROR",
                 retryable=isinstance(exc, ConnectionError | TimeoutError),
             ) from exc
+
+    def _variable(self, ctx: NodeContext) -> Value:
+        """``var=``: a source reads the notebook variable, a sink binds its input to it."""
+        name = to_string(ctx.config.get("var", ""))
+        if ctx.namespace is None:
+            raise NodeRuntimeError(
+                f'python node "{ctx.node.id}" reads a notebook variable (var=); '
+                'outside a notebook give it function="module:function"',
+                code="RUNTIME_UNSUPPORTED",
+            )
+        if not name.isidentifier():
+            raise NodeRuntimeError(
+                f"var={name!r} is not a Python variable name",
+                code="RUNTIME_INVALID_CONFIG",
+            )
+        if self.passes_input:
+            ctx.namespace[name] = ctx.input
+            return ctx.input
+        if name not in ctx.namespace:
+            raise NodeRuntimeError(
+                f"the notebook has no variable {name!r}", code="RUNTIME_PYTHON_NAME"
+            )
+        return ctx.namespace[name]

@@ -153,3 +153,41 @@ def test_a_cell_includes_another_cell_by_name(shell: InteractiveShell) -> None:
     assert isinstance(run, FlowRun)
     assert run.status is RunStatus.COMPLETED, run.error
     assert run.outputs["inc"] == "HEY!"
+
+
+INTEROP = """%%flow
+---
+name: interop
+version: 1.0.0
+---
+<workflow>
+  <source id="raw" type="python" var="rows"/>
+  <transform id="clean" type="python" input="raw" function="keep_adults">
+    <arg name="limit" value="{{{{ 18 }}}}"/>
+  </transform>
+  <transform id="names" type="python" input="clean" function="names_async"/>
+  <sink id="out" type="python" input="names" var="adult_names"/>
+</workflow>
+"""
+
+
+def test_python_nodes_use_the_notebooks_variables_and_functions(
+    shell: InteractiveShell,
+) -> None:
+    shell.run_cell(
+        "rows = [{'name': 'Ada', 'age': 36}, {'name': 'Bo', 'age': 9}]\n"
+        "def keep_adults(data, limit):\n"
+        "    return [r for r in data if r['age'] >= limit]\n"
+        "async def names_async(data):\n"
+        "    return [r['name'] for r in data]\n"
+    )
+    run = cell(shell, "", INTEROP)
+    assert isinstance(run, FlowRun)
+    assert run.status is RunStatus.COMPLETED, run.error
+    assert shell.user_ns["adult_names"] == ["Ada"]
+    assert run.outputs["raw"] is shell.user_ns["rows"]  # by reference, not a copy
+    missing = cell(shell, "", INTEROP.replace('var="rows"', 'var="nothing_here"'))
+    assert isinstance(missing, FlowRun)
+    error = missing.results["raw"].error
+    assert error is not None
+    assert error.message == "the notebook has no variable 'nothing_here'"

@@ -17,6 +17,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import HTML, Markdown
 from traitlets import Bool, Enum, Float, Int, Unicode
 
 from maidit_jupyter.execution.flow_run import FlowRun
@@ -103,6 +104,7 @@ class MaiditMagics(Magics):
         self.runs: list[FlowRun] = []
         #: the text of every ``%%flow NAME`` cell that ran or was checked, by name.
         self.cells: dict[str, str] = {}
+        self._tasks: set[Any] = set()
 
     @classmethod
     def of(cls, shell: InteractiveShell) -> MaiditMagics:
@@ -139,14 +141,14 @@ class MaiditMagics(Magics):
 
     @line_magic
     def maidit(self, line: str) -> Any:
-        """``%maidit runs`` (this kernel's runs), ``%maidit validate PATH``,
-        ``%maidit plan PATH``, ``%maidit run PATH``, ``%maidit log [N]``."""
+        """``%maidit runs`` (this kernel's runs and checkpoints), ``log [N]``,
+        ``cancel`` (the running ones), ``resume [N]`` (a failed, cancelled or paused run,
+        in the background), ``validate NAME|PATH``, ``plan NAME|PATH``, ``show NAME|PATH``
+        (the DAG), ``save NAME PATH`` (a ``%%flow NAME`` cell as a ``.flow.md``), ``run
+        PATH`` (a flow file, headless)."""
         words = line.split()
         if not words:
-            raise UsageError(
-                "usage: %maidit runs | cancel | validate PATH | plan PATH | run PATH | "
-                "log [N]"
-            )
+            raise UsageError(f"usage: %maidit {' | '.join(_COMMANDS)}")
         command, rest = words[0], words[1:]
         if command == "runs":
             return _runs_table(self.runs)
@@ -156,20 +158,100 @@ class MaiditMagics(Magics):
                 run.cancel()
             return f"cancelling {len(running)} run(s)"
         if command == "log":
-            index = int(rest[0]) if rest else -1
-            if not self.runs:
-                raise UsageError("no flow has run in this kernel yet")
-            from IPython.display import Markdown
-
-            return Markdown(self.runs[index].log_markdown)
-        if command in {"validate", "plan", "run"} and len(rest) == 1:
+            return Markdown(self._run_at(rest).log_markdown)
+        if command == "resume":
+            return self._resume(self._run_at(rest))
+        if command == "save" and len(rest) == 2:
+            text = self._cell_text(rest[0])
+            Path(rest[1]).write_text(text, encoding="utf-8")
+            return f"saved cell {rest[0]!r} to {rest[1]}"
+        if command in {"validate", "plan", "show"} and len(rest) == 1:
+            if rest[0] in self.cells:
+                return _check_text(command, rest[0], self.cells[rest[0]])
+            if command == "show":
+                path = Path(rest[0])
+                return _check_text(command, path.name, path.read_text(encoding="utf-8"))
             return _cli(command, Path(rest[0]))
-        raise UsageError(f"unknown %maidit command: {line!r}")
+        if command == "run" and len(rest) == 1:
+            return _cli(command, Path(rest[0]))
+        raise UsageError(
+            f"unknown %maidit command: {line!r}; use {' | '.join(_COMMANDS)}"
+        )
+
+    def _run_at(self, rest: list[str]) -> FlowRun:
+        if not self.runs:
+            raise UsageError("no flow has run in this kernel yet")
+        try:
+            return self.runs[int(rest[0]) if rest else -1]
+        except (ValueError, IndexError):
+            raise UsageError(f"no run {rest[0]!r}; see %maidit runs") from None
+
+    def _cell_text(self, name: str) -> str:
+        if name not in self.cells:
+            known = ", ".join(sorted(self.cells)) or "none yet"
+            raise UsageError(f"no %%flow cell named {name!r} (known: {known})")
+        return self.cells[name]
+
+    def _resume(self, run: FlowRun) -> str:
+        """Continue ``run`` in the background on the kernel's loop."""
+        if not run.can_resume:
+            raise UsageError(f"run {run.run_id[:8]} is {run.status}: nothing to resume")
+        import asyncio
+
+        from maidit_jupyter.execution.api import resume
+
+        async def go() -> None:
+            resumed = await resume(run.checkpoint_path or "", text=run.workflow.source)
+            self.runs.append(resumed)
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a terminal IPython between cells: run it here
+            anyio.run(go)
+            return f"resumed run {run.run_id[:8]}: {self.runs[-1].status}"
+        task = loop.create_task(go())
+        self._tasks.add(task)  # kept until done: the loop holds tasks weakly
+        task.add_done_callback(self._tasks.discard)
+        return f"resuming run {run.run_id[:8]} in the background; see %maidit runs"
+
+
+_COMMANDS = (
+    "runs",
+    "log [N]",
+    "cancel",
+    "resume [N]",
+    "validate NAME|PATH",
+    "plan NAME|PATH",
+    "show NAME|PATH",
+    "save NAME PATH",
+    "run PATH",
+)
+
+
+def _check_text(command: str, name: str, text: str) -> Any:
+    """``validate``, ``plan`` or ``show`` for a flow's text."""
+    from maidit_jupyter.notebook.dag import render_dag
+    from maidit_jupyter.validation.validator import check_document
+
+    checked = check_document(text, path=name)
+    if checked.plan is None:
+        return Markdown(
+            f"**{name}**: {len(checked.report.errors)} error(s)\n\n"
+            + "\n".join(f"- `{d}`" for d in checked.report.diagnostics)
+        )
+    if command == "validate":
+        return Markdown(f"**{name}**: valid ({len(checked.plan.nodes)} nodes)")
+    if command == "plan":
+        return Markdown(
+            "\n".join(
+                f"{index + 1}. " + ", ".join(f"`{node}`" for node in wave)
+                for index, wave in enumerate(checked.plan.waves)
+            )
+        )
+    return HTML(render_dag(checked.plan, {}))
 
 
 def _runs_table(runs: list[FlowRun]) -> Any:
-    from IPython.display import HTML
-
     rows = "".join(
         f"<tr><td>{index}</td><td>{run.workflow.name}</td><td>{run.run_id[:8]}</td>"
         f"<td>{run.status}</td><td>{run.checkpoint_path or ''}</td></tr>"

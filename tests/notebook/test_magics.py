@@ -191,3 +191,36 @@ def test_python_nodes_use_the_notebooks_variables_and_functions(
     error = missing.results["raw"].error
     assert error is not None
     assert error.message == "the notebook has no variable 'nothing_here'"
+
+
+def test_maidit_subcommands(shell: InteractiveShell, tmp_path: Path) -> None:
+    """validate/plan/show for a cell by name, save it, a failing run resumed."""
+    checked = HELPER.replace("%%flow shout", "%%flow shout --validate")
+    assert cell(shell, "", checked.replace("{", "{{").replace("}", "}}")) is None
+    assert "valid (1 nodes)" in shell.run_line_magic("maidit", "validate shout").data
+    assert "`loud`" in shell.run_line_magic("maidit", "plan shout").data
+    assert 'data-node="loud"' in shell.run_line_magic("maidit", "show shout").data
+    target = tmp_path / "shout.flow.md"
+    shell.run_line_magic("maidit", f"save shout {target}")
+    assert target.read_text().startswith("---\nname: shouter")
+    with pytest.raises(UsageError, match="no %%flow cell named 'nope'"):
+        shell.run_line_magic("maidit", "save nope x.flow.md")
+    with pytest.raises(UsageError, match="unknown %maidit command"):
+        shell.run_line_magic("maidit", "fly")
+    paused = cell(shell, "--checkpoints pause", PAUSING)
+    assert isinstance(paused, FlowRun)
+    assert paused.status is RunStatus.PAUSED
+    message = shell.run_line_magic("maidit", "resume")
+    assert message.endswith(": paused")  # nobody answers here either
+    assert "pausing" in shell.run_line_magic("maidit", "runs").data
+
+
+PAUSING = """%%flow {line}
+---
+name: pausing
+version: 1.0.0
+---
+<workflow>
+  <checkpoint id="ok"><prompt>Go?</prompt></checkpoint>
+</workflow>
+"""

@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import anyio
 from IPython.core.error import UsageError
 from IPython.core.getipython import get_ipython
 from IPython.display import Markdown, display
@@ -113,6 +114,8 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
     if warnings:
         sys.stderr.write(_render(warnings, header, body, name) + "\n")
     magics.cells[name] = body  # other cells may include it as cell:NAME
+    if args.save:
+        await anyio.Path(args.save).write_text(body, encoding="utf-8")
     if args.validate:
         display(Markdown(f"**{name}**: valid ({len(checked.plan.nodes)} nodes)"))
         return None
@@ -160,6 +163,9 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
         return flow_run
     await flow_run._execute(observers, pacer)
     display(Markdown(flow_run.log_markdown))  # the execution log, below the panel
+    if args.log_file:
+        async with await anyio.open_file(args.log_file, "a", encoding="utf-8") as log:
+            await log.write(flow_run.log_markdown + "\n")
     if args.out:
         shell.user_ns[args.out] = flow_run
     return flow_run

@@ -60,6 +60,10 @@ __all__ = ["MaiditMagics", "flow_options", "parse_flow_line"]
 @argument(
     "--step", action="store_true", help="stop after each wave (Step / Continue buttons)"
 )
+@argument("--save", metavar="PATH", help="also write the cell as a .flow.md file")
+@argument(
+    "--log-file", metavar="PATH", help="append the execution log to this file as well"
+)
 @argument(
     "--background",
     action="store_true",

@@ -224,3 +224,12 @@ version: 1.0.0
   <checkpoint id="ok"><prompt>Go?</prompt></checkpoint>
 </workflow>
 """
+
+
+def test_save_and_log_file(shell: InteractiveShell, tmp_path: Path) -> None:
+    saved, log = tmp_path / "greet.flow.md", tmp_path / "runs.md"
+    run = cell(shell, f"--save {saved} --log-file {log}")
+    assert isinstance(run, FlowRun)
+    assert saved.read_text().startswith("---\nname: greet")
+    cell(shell, f"--log-file {log}")
+    assert log.read_text().count("## Execution Log") == 2

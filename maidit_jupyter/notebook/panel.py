@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 import re
 import time
 from collections import Counter
@@ -220,13 +219,7 @@ class RunPanel:
         if callable(table):
             parts.append(str(table()))  # a DataFrame shows as its own table
         else:
-            try:
-                text = json.dumps(
-                    result.output, indent=2, ensure_ascii=False, default=repr
-                )
-            except (TypeError, ValueError):
-                text = repr(result.output)
-            parts.append(f"<pre>{html.escape(redact(text)[:20000])}</pre>")
+            parts.append(json_tree(result.output, redact))
         self.inspector.value = "".join(parts)
 
     # -- actions ---------------------------------------------------------------------
@@ -355,6 +348,40 @@ class WidgetApprover:
             if ticker is not None:
                 ticker.cancel()
             self.panel.hide_checkpoint()
+
+
+_TREE_ITEMS = 200
+_TREE_DEPTH = 8
+
+
+def json_tree(value: Any, redact: Callable[[str], str], depth: int = 0) -> str:
+    """JSON-like data as a collapsible HTML tree (``<details>``), bounded in size."""
+    if isinstance(value, dict | list | tuple) and value and depth < _TREE_DEPTH:
+        items = (
+            list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        )
+        kind = (
+            f"{{{len(value)} keys}}"
+            if isinstance(value, dict)
+            else f"[{len(value)} items]"
+        )
+        rows = "".join(
+            f"<li><code>{html.escape(redact(str(key)))}</code>: "
+            f"{json_tree(item, redact, depth + 1)}</li>"
+            for key, item in items[:_TREE_ITEMS]
+        )
+        more = (
+            f"<li>… {len(items) - _TREE_ITEMS} more</li>"
+            if len(items) > _TREE_ITEMS
+            else ""
+        )
+        opened = " open" if depth == 0 else ""
+        return (
+            f"<details{opened}><summary>{kind}</summary>"
+            f'<ul style="margin:0">{rows}{more}</ul></details>'
+        )
+    text = preview(value, 200, None, quote=True)
+    return f"<code>{html.escape(redact(text))}</code>"
 
 
 _INLINE = (

@@ -87,7 +87,10 @@ def test_the_checkpoint_is_answered_by_clicking(tmp_path: Path) -> None:
     assert 'data-node="review"' in panel.dag.value
     assert "publish" in panel.pick.options
     panel.pick.value = "review"  # the inspector shows the answer
-    assert "&quot;action&quot;: &quot;approve&quot;" in panel.inspector.value
+    assert "<details open><summary>{5 keys}</summary>" in panel.inspector.value
+    assert (
+        "<code>action</code>: <code>&quot;approve&quot;</code>" in panel.inspector.value
+    )
     assert "looks good" in panel.inspector.value
 
 

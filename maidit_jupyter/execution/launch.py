@@ -279,6 +279,8 @@ def prepare_resume(
     timeout_ms: float | None = None,
     sync_interval: float = 1.0,
     approver: Approver | None = None,
+    cells: Mapping[str, str] | None = None,
+    namespace: MutableMapping[str, Any] | None = None,
 ) -> PreparedRun:
     """Lock the checkpoint, read it, check the flow, and decide what runs again.
 
@@ -343,6 +345,8 @@ def prepare_resume(
             timeout_ms=timeout_ms,
             run_id=stored.run_id,
             approver=approver or PolicyApprover("pause"),
+            cells=dict(cells or {}),
+            namespace=namespace,
             call_stack=(str(path),),
             mask=mask,
         )

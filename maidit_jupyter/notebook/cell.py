@@ -34,7 +34,7 @@ from maidit_jupyter.execution.approval import Answer, ApprovalRequest, Approver
 from maidit_jupyter.execution.events import RunEvent
 from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.inputs import RunInputError, parse_override
-from maidit_jupyter.execution.launch import prepare_run
+from maidit_jupyter.execution.launch import prepare_resume, prepare_run
 from maidit_jupyter.expressions.values import UNDEFINED, Value
 from maidit_jupyter.notebook.magics import MaiditMagics, parse_flow_line
 from maidit_jupyter.notebook.panel import RunPanel, WidgetApprover
@@ -132,16 +132,26 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
     late = _LateApprover()
     options = _run_options(shell, args, magics, late if interactive else None)
     try:
-        prepared = prepare_run(
-            Path.cwd() / f"{_UNSAFE.sub('-', name) or 'cell'}.flow.md",
-            text=body,
-            checked=checked,
-            state_dir=Path(magics.state_dir),
-            checkpoint=not args.no_checkpoint,
-            cells=magics.cells,
-            namespace=shell.user_ns,
-            **options,
-        )
+        if args.resume is not None:
+            earlier = _earlier_run(magics, name, args.resume)
+            prepared = prepare_resume(
+                earlier.checkpoint_path or "",
+                text=body,
+                cells=magics.cells,
+                namespace=shell.user_ns,
+                **{k: v for k, v in options.items() if k != "keep_going"},
+            )
+        else:
+            prepared = prepare_run(
+                Path.cwd() / f"{_UNSAFE.sub('-', name) or 'cell'}.flow.md",
+                text=body,
+                checked=checked,
+                state_dir=Path(magics.state_dir),
+                checkpoint=not args.no_checkpoint,
+                cells=magics.cells,
+                namespace=shell.user_ns,
+                **options,
+            )
     except RunInputError as exc:
         raise CellInputError(exc.problems) from None
     flow_run = FlowRun(prepared)
@@ -169,6 +179,16 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
     if args.out:
         shell.user_ns[args.out] = flow_run
     return flow_run
+
+
+def _earlier_run(magics: MaiditMagics, name: str, run_id: str) -> FlowRun:
+    """The run ``--resume`` continues: by id (a prefix), else this flow's latest."""
+    for run in reversed(magics.runs):
+        matches = run.run_id.startswith(run_id) if run_id else run.workflow.name == name
+        if matches and run.checkpoint_path is not None:
+            return run
+    wanted = f"run {run_id!r}" if run_id else f"a run of {name!r}"
+    raise UsageError(f"--resume: no {wanted} with a checkpoint in this kernel")
 
 
 def answers_of(args: Any) -> dict[str, str]:

@@ -62,6 +62,14 @@ __all__ = ["MaiditMagics", "flow_options", "parse_flow_line"]
 )
 @argument("--save", metavar="PATH", help="also write the cell as a .flow.md file")
 @argument(
+    "--resume",
+    nargs="?",
+    const="",
+    metavar="RUN_ID",
+    help="continue this flow's last run (or RUN_ID) from its checkpoint, with the "
+    "cell as it is now",
+)
+@argument(
     "--log-file", metavar="PATH", help="append the execution log to this file as well"
 )
 @argument(

@@ -233,3 +233,21 @@ def test_save_and_log_file(shell: InteractiveShell, tmp_path: Path) -> None:
     assert saved.read_text().startswith("---\nname: greet")
     cell(shell, f"--log-file {log}")
     assert log.read_text().count("## Execution Log") == 2
+
+
+def test_resume_a_cell_after_fixing_it(shell: InteractiveShell) -> None:
+    """--resume continues this flow's last run with the cell as it is now."""
+    broken = SLOW.replace("{duration}", "1ms").replace(
+        '<transform id="done" type="template" input="wait"><template>done</template>',
+        '<transform id="done" type="template" input="wait"><template>{{{{ range(0, 1e9) }}}}</template>',
+    )
+    first = cell(shell, "", broken)
+    assert isinstance(first, FlowRun)
+    assert first.status is RunStatus.FAILED
+    fixed = cell(shell, "--resume", SLOW.replace("{duration}", "1ms"))
+    assert isinstance(fixed, FlowRun)
+    assert fixed.status is RunStatus.COMPLETED
+    assert fixed.run_id == first.run_id
+    assert fixed.results["wait"].reused
+    with pytest.raises(UsageError, match="no run 'zzz'"):
+        cell(shell, "--resume zzz", SLOW.replace("{duration}", "1ms"))

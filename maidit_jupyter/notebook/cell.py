@@ -158,6 +158,8 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
     magics.runs.append(flow_run)
     observers = []
     pacer = None
+    shown = None
+    panel: RunPanel | None = None
     if interactive:
         panel = RunPanel(flow_run, magics.update_hz)
         panel.stepping = args.step
@@ -165,13 +167,15 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
         late.target = WidgetApprover(panel)
         observers.append(panel)
         pacer = panel.next_wave
-        display(panel.view)
+        shown = display(panel.bundle(), raw=True, display_id=True)
     if args.out:
         shell.user_ns[args.out] = flow_run
     if args.background:
         flow_run.pending = asyncio.ensure_future(flow_run._execute(observers, pacer))
         return flow_run
     await flow_run._execute(observers, pacer)
+    if panel is not None and shown is not None:  # the static part: the final state
+        shown.update(panel.bundle(), raw=True)
     display(Markdown(flow_run.log_markdown))  # the execution log, below the panel
     if args.log_file:
         async with await anyio.open_file(args.log_file, "a", encoding="utf-8") as log:

@@ -67,7 +67,7 @@ class DagDrawing:
         #: per node: (id, title start, the text between the title and the colour, end)
         self.nodes: list[tuple[str, str, str, str]] = []
         #: the last piece drawn for each node, with the result it was drawn from.
-        self._pieces: dict[str, tuple[NodeResult | None, bool, str]] = {}
+        self._pieces: dict[str, tuple[NodeResult | None, str, str]] = {}
         for node_id, (x, y) in place.items():
             node = plan.nodes[node_id]
             body = sum(1 for _ in walk(node.children()))
@@ -90,18 +90,22 @@ class DagDrawing:
             )
 
     def draw(
-        self, results: Mapping[str, NodeResult], running: frozenset[str] = frozenset()
+        self,
+        results: Mapping[str, NodeResult],
+        live: Mapping[str, str] | None = None,
     ) -> str:
         """The SVG with each node coloured by its result (or running/pending).
 
-        A node's piece is rebuilt only when its result or running state changed since
+        ``live`` gives the state of nodes still going (``running``, ``retrying``,
+        ``waiting`` at a checkpoint). A node's piece is rebuilt only when its result or
+        live state changed since
         the last draw.
         """
         parts = [self.head]
         cache = self._pieces
         for node_id, title, rect, end in self.nodes:
             result = results.get(node_id)
-            key = (result, node_id in running)
+            key = (result, (live or {}).get(node_id, ""))
             known = cache.get(node_id)
             if known is not None and known[0] is key[0] and known[1] == key[1]:
                 parts.append(known[2])
@@ -130,15 +134,15 @@ class DagDrawing:
 def render_dag(
     plan: ExecutionPlan,
     results: Mapping[str, NodeResult],
-    running: frozenset[str] = frozenset(),
+    live: Mapping[str, str] | None = None,
 ) -> str:
-    """The SVG of ``plan`` with each node coloured by its result (or running/pending)."""
-    return DagDrawing(plan).draw(results, running)
+    """The SVG of ``plan`` with each node coloured by its result (or live state)."""
+    return DagDrawing(plan).draw(results, live)
 
 
-def _state(result: NodeResult | None, running: bool) -> str:
+def _state(result: NodeResult | None, live: str) -> str:
     if result is None:
-        return "running" if running else "pending"
+        return live or "pending"
     if result.reused:
         return "reused"
     if result.status is NodeStatus.WAITING:

@@ -46,7 +46,8 @@ class RunPanel:
         self.flow_run = flow_run
         self.interval = 1.0 / max(update_hz, 0.1)
         self.results: dict[str, NodeResult] = {}
-        self.running: dict[str, None] = {}
+        #: nodes still going and how: running, retrying, waiting (at a checkpoint).
+        self.running: dict[str, str] = {}
         self.wave = 0
         self.status = "running"
         self.started = time.monotonic()
@@ -112,8 +113,10 @@ class RunPanel:
             self._loop = asyncio.get_running_loop()
         if isinstance(event, WaveStarted):
             self.wave = event.index + 1
-        elif isinstance(event, NodeStarted | NodeRetrying):
-            self.running[event.node_id] = None
+        elif isinstance(event, NodeStarted):
+            self.running[event.node_id] = "running"
+        elif isinstance(event, NodeRetrying):
+            self.running[event.node_id] = "retrying"
         elif isinstance(event, NodeFinished):
             self.running.pop(event.result.node_id, None)
             self.results[event.result.node_id] = event.result
@@ -176,8 +179,21 @@ class RunPanel:
             f"<b>{status}</b> · wave {self.wave}/{waves} · {elapsed:.1f}s<br>{chips}"
         )
         self.progress.value = min(self.wave, self.progress.max)
-        self.dag.value = self.drawing.draw(self.results, frozenset(self.running))
+        self.dag.value = self.drawing.draw(self.results, self.running)
         self.table.value = self._table()
+
+    def bundle(self) -> dict[str, Any]:
+        """The panel's display: the live widget, with static HTML and text of its
+        current state for places without a kernel (a saved notebook, GitHub, nbviewer,
+        nbval)."""
+        data: dict[str, Any] = dict(self.view._repr_mimebundle_())
+        data["text/html"] = (
+            f"<div>{self.header.value}</div>{self.dag.value}{self.table.value}"
+        )
+        data["text/plain"] = (
+            f"{self.flow_run.workflow.name} {self.flow_run.run_id[:8]}: {self.status}"
+        )
+        return data
 
     def _table(self) -> str:
         mask = self.flow_run.redact
@@ -338,6 +354,8 @@ class WidgetApprover:
         if request.timeout_ms:
             items.append(clock)
         self.panel.show_checkpoint(widgets.VBox(items))
+        self.panel.running[request.node_id] = "waiting"
+        self.panel.refresh()
         ticker = None
         if request.timeout_ms:
             deadline = time.monotonic() + request.timeout_ms / 1000.0

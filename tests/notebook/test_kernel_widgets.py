@@ -102,7 +102,15 @@ def test_approve_is_clicked_while_the_cell_runs(kernel: Kernel) -> None:
             k.click(buttons["Approve"])
 
     code = CHECKPOINT_FLOW.format(line="--out job", delay="1ms")
-    assert "completed" in result_text(kernel.run(code, approve))
+    messages = kernel.run(code, approve)
+    assert "completed" in result_text(messages)
+    # the panel's display carries static HTML of its final state (saved notebooks)
+    updates = [m for m in messages if m["msg_type"] == "update_display_data"]
+    assert updates
+    static = updates[-1]["content"]["data"]["text/html"]
+    assert "<svg" in static
+    assert "completed" in static
+    assert "application/vnd.jupyter.widget-view+json" in updates[-1]["content"]["data"]
     check = kernel.run("print(job.outputs['done'])", lambda b, k: None)
     printed = [m for m in check if m["msg_type"] == "stream"]
     assert printed[0]["content"]["text"].strip() == "approve"

@@ -138,11 +138,12 @@ def test_updates_are_throttled(tmp_path: Path) -> None:
 
 def test_the_dag_colours_nodes_by_status(tmp_path: Path) -> None:
     flow_run, _, _ = start(tmp_path)
-    svg = render_dag(flow_run.plan, {}, frozenset({"draft"}))
+    svg = render_dag(flow_run.plan, {}, {"draft": "running", "review": "waiting"})
     assert svg.startswith("<svg")
     assert COLOURS["running"] in svg
     assert COLOURS["pending"] in svg
     assert "<title>draft (transform:template) · running</title>" in svg
+    assert COLOURS["waiting"] in svg
 
 
 CHAIN = """---

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from maidit_jupyter import __version__
-from maidit_jupyter.cli import commands, run
+from maidit_jupyter.cli import commands, nb, run
 
 __all__ = ["build_parser", "main"]
 
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(handler=commands.plan)
 
     run.add_parsers(sub)
+    nb.add_parser(sub)
 
     inspect = sub.add_parser(
         "inspect",

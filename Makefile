@@ -21,6 +21,9 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	TZ=UTC HYPOTHESIS_PROFILE=deterministic $(BIN)/pytest -q
+	# the notebooks, re-executed and compared with their stored outputs
+	$(BIN)/pytest -q -p no:cacheprovider --nbval notebooks/ \
+		--nbval-sanitize-with notebooks/sanitize.cfg
 
 test: lint typecheck unit
 

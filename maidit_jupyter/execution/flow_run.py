@@ -255,11 +255,17 @@ class FlowRun:
         return self
 
     async def resume(self, **options: Any) -> FlowRun:
-        """Continue this run from its checkpoint (see :func:`maidit_jupyter.resume`)."""
+        """Continue this run from its checkpoint (see :func:`maidit_jupyter.resume`).
+
+        A flow that has no file (a notebook cell) resumes with the text it ran.
+        """
         from maidit_jupyter.execution.api import resume
 
         if self.checkpoint_path is None:
             raise RuntimeError("this run wrote no checkpoint, so it cannot be resumed")
+        if "text" not in options and "flow" not in options:
+            if not await anyio.Path(self._prepared.flow_path).is_file():
+                options["text"] = self.workflow.source
         return await resume(self.checkpoint_path, **options)
 
     def to_frame(self) -> Any:
@@ -271,7 +277,12 @@ class FlowRun:
         return pandas.DataFrame(self._rows()).set_index("node")
 
     def _rows(self) -> list[dict[str, Any]]:
+        """One row per node, in document order (stable however the nodes raced)."""
         mask = self._prepared.mask
+        position = {node.id: index for index, node in enumerate(self.workflow.walk())}
+        results = sorted(
+            self.results.items(), key=lambda item: position.get(item[0], len(position))
+        )
         return [
             {
                 "node": node_id,
@@ -283,7 +294,7 @@ class FlowRun:
                 "reason": mask.redact(result.reason) if result.reason else None,
                 "error": mask.redact(result.error.message) if result.error else None,
             }
-            for node_id, result in self.results.items()
+            for node_id, result in results
         ]
 
     # -- display ---------------------------------------------------------------------
@@ -307,7 +318,7 @@ class FlowRun:
                     row["status"],
                     row["wave"],
                     row["attempts"],
-                    row["duration_ms"],
+                    f"{row['duration_ms']:.0f} ms",
                     row["error"] or row["reason"],
                 )
             )
@@ -317,7 +328,7 @@ class FlowRun:
         title = html.escape(f"{self.workflow.name} · {self.run_id[:8]} · {self.status}")
         return (
             f"<div><strong>{title}</strong><table><thead><tr><th>node</th><th>status"
-            "</th><th>wave</th><th>attempts</th><th>ms</th><th>note</th></tr></thead>"
+            "</th><th>wave</th><th>attempts</th><th>time</th><th>note</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
         )
 

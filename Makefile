@@ -28,10 +28,16 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 demo: $(STAMP)
-	$(BIN)/maidit validate examples/*.flow.md
-	$(BIN)/maidit plan examples/grades.flow.md
-	$(BIN)/maidit run examples/grades.flow.md --no-log
-	cat examples/out/graded.csv
+	rm -rf demo && mkdir -p demo && cp -r notebooks/quickstart.ipynb notebooks/data demo/
+	$(BIN)/maidit nb run demo/quickstart.ipynb
+	$(BIN)/python -c "import nbformat; nb = nbformat.read('demo/quickstart.ipynb', 4); \
+		print('\n'.join(c.source for c in nb.cells if 'maidit_log_for' in c.metadata))"
+	@if [ -z "$$HEADLESS" ]; then \
+		echo "Starting JupyterLab on 127.0.0.1 with the quickstart (Ctrl-C stops it)"; \
+		$(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port 8888 \
+			$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) \
+			--ServerApp.root_dir=demo demo/quickstart.ipynb; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_frontend.py

@@ -263,9 +263,12 @@ class FlowRun:
 
         if self.checkpoint_path is None:
             raise RuntimeError("this run wrote no checkpoint, so it cannot be resumed")
-        if "text" not in options and "flow" not in options:
-            if not await anyio.Path(self._prepared.flow_path).is_file():
-                options["text"] = self.workflow.source
+        if (
+            "text" not in options
+            and "flow" not in options
+            and not await anyio.Path(self._prepared.flow_path).is_file()
+        ):
+            options["text"] = self.workflow.source
         return await resume(self.checkpoint_path, **options)
 
     def to_frame(self) -> Any:

@@ -157,7 +157,7 @@ class MaiditMagics(Magics):
         ``cancel`` (the running ones), ``resume [N]`` (a failed, cancelled or paused run,
         in the background), ``validate NAME|PATH``, ``plan NAME|PATH``, ``show NAME|PATH``
         (the DAG), ``save NAME PATH`` (a ``%%flow NAME`` cell as a ``.flow.md``), ``run
-        PATH`` (a flow file, headless)."""
+        PATH`` (a flow file, headless), ``nb run|export|import …`` (as ``maidit nb``)."""
         words = line.split()
         if not words:
             raise UsageError(f"usage: %maidit {' | '.join(_COMMANDS)}")
@@ -186,6 +186,8 @@ class MaiditMagics(Magics):
             return _cli(command, Path(rest[0]))
         if command == "run" and len(rest) == 1:
             return _cli(command, Path(rest[0]))
+        if command == "nb" and rest and rest[0] in {"run", "export", "import"}:
+            return _main(["nb", *rest])
         raise UsageError(
             f"unknown %maidit command: {line!r}; use {' | '.join(_COMMANDS)}"
         )
@@ -237,6 +239,7 @@ _COMMANDS = (
     "show NAME|PATH",
     "save NAME PATH",
     "run PATH",
+    "nb run|export|import ...",
 )
 
 
@@ -276,9 +279,13 @@ def _runs_table(runs: list[FlowRun]) -> Any:
 
 
 def _cli(command: str, path: Path) -> int:
-    """Run a ``maidit`` command on a file, in a thread of its own (it has its own loop)."""
+    """Run a ``maidit`` command on a file."""
+    return _main([command, str(path)] + (["--no-log"] if command == "run" else []))
+
+
+def _main(args: list[str]) -> int:
+    """``maidit ARGS``, in a thread of its own (it runs its own event loop)."""
     from maidit_jupyter.cli.main import main
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        args = [command, str(path)] + (["--no-log"] if command == "run" else [])
         return pool.submit(main, args).result()

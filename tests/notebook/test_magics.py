@@ -251,3 +251,16 @@ def test_resume_a_cell_after_fixing_it(shell: InteractiveShell) -> None:
     assert fixed.results["wait"].reused
     with pytest.raises(UsageError, match="no run 'zzz'"):
         cell(shell, "--resume zzz", SLOW.replace("{duration}", "1ms"))
+
+
+def test_maidit_nb_is_the_cli_nb(shell: InteractiveShell, tmp_path: Path) -> None:
+    flow = tmp_path / "one.flow.md"
+    flow.write_text(
+        "---\nname: one\nversion: 1.0.0\n---\n<workflow>\n"
+        '<transform id="a" type="template"><template>x</template></transform>\n'
+        "</workflow>\n"
+    )
+    notebook = tmp_path / "book.ipynb"
+    assert shell.run_line_magic("maidit", f"nb import {flow} {notebook}") == 0
+    assert shell.run_line_magic("maidit", f"nb run {notebook}") == 0
+    assert "## Execution Log" in notebook.read_text()

@@ -38,7 +38,7 @@ from pytest_httpserver import HTTPServer
 import maidit_jupyter
 from maidit_jupyter import FlowRun, RunStatus
 from maidit_jupyter.redaction import SecretMask
-from maidit_jupyter.runtimes.mail import (
+from maidit_jupyter.runtimes.mail_message import (
     EmailError,
     Mail,
     build_message,

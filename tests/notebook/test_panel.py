@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import anyio
@@ -119,21 +120,24 @@ def test_the_cancel_button_stops_the_run(tmp_path: Path) -> None:
 
 
 def test_updates_are_throttled(tmp_path: Path) -> None:
+    """However many events arrive, the panel redraws at most update_hz times a second
+    (plus one deferred redraw for the last burst)."""
     _, panel, _ = start(tmp_path)
 
-    async def storm() -> int:
+    async def storm() -> tuple[int, float]:
         before = panel.refreshes
+        started = time.monotonic()
         for index in range(2000):
             panel(NodeStarted(node_id=f"n{index}", wave=0))
             if index % 100 == 0:
                 panel(WaveStarted(index=index // 100, nodes=()))
                 await anyio.sleep(0.01)
         await anyio.sleep(0.25)  # the deferred redraw
-        return panel.refreshes - before
+        return panel.refreshes - before, time.monotonic() - started
 
-    refreshes = anyio.run(storm)
-    # about 0.45 s of events at 10 Hz: a handful of redraws, not 2,000
-    assert 2 <= refreshes <= 8
+    refreshes, elapsed = anyio.run(storm)
+    assert refreshes >= 2  # it does redraw
+    assert refreshes <= elapsed * 10 + 2  # 10 Hz, whatever the machine's speed
 
 
 def test_the_dag_colours_nodes_by_status(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ import anyio
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import MaiditError, WorkflowError
 from maidit_jupyter.execution.api import make_approver
+from maidit_jupyter.execution.approval import parse_answer
 from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.inputs import RunInputError, parse_override
 from maidit_jupyter.execution.launch import prepare_run
@@ -153,10 +154,7 @@ def _run_cell(
     try:
         options = _cell_options().parse_known_args(shlex.split(line))[0]
         overrides = dict(parse_override(text) for text in options.config)
-        answers = {}
-        for text in options.answer:
-            node, _, answer = text.partition("=")
-            answers[node] = answer
+        answers = dict(parse_answer(text) for text in options.answer)
         name = options.name or "cell"
         prepared = prepare_run(
             directory / f"{_UNSAFE.sub('-', name)}.flow.md",

@@ -24,14 +24,8 @@ from maidit_jupyter.cli.commands import load_checked, print_invalid
 from maidit_jupyter.cli.progress import LineProgress, LiveProgress, progress_for
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import Diagnostic, PersistenceError, WorkflowError
-from maidit_jupyter.execution.approval import (
-    Answer,
-    Approver,
-    PolicyApprover,
-    ScriptedApprover,
-    TerminalApprover,
-    parse_answer,
-)
+from maidit_jupyter.execution.api import make_approver
+from maidit_jupyter.execution.approval import TerminalApprover, parse_answer
 from maidit_jupyter.execution.events import (
     Observer,
 )
@@ -153,6 +147,7 @@ def _run_inputs(args: argparse.Namespace) -> dict[str, Any]:
         raise _Usage("--concurrency must be at least 1")
     try:
         answers = dict(parse_answer(text) for text in args.answer)
+        policy = _policy(args)
     except ValueError as exc:
         raise _Usage(f"--answer: {exc}") from None
     return {
@@ -161,7 +156,9 @@ def _run_inputs(args: argparse.Namespace) -> dict[str, Any]:
         "workflow_input": workflow_input,
         "concurrency": args.concurrency,
         "timeout_ms": timeout,
-        "approver": _approver(answers, _policy(args)),
+        "approver": make_approver(
+            answers, policy, TerminalApprover() if policy == "ask" else None
+        ),
     }
 
 
@@ -171,13 +168,6 @@ def _policy(args: argparse.Namespace) -> str:
         return str(args.checkpoints)
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
     return "ask" if interactive and not os.environ.get("CI") else "pause"
-
-
-def _approver(answers: dict[str, Answer], policy: str) -> Approver:
-    fallback: Approver = (
-        TerminalApprover() if policy == "ask" else PolicyApprover(policy)
-    )
-    return ScriptedApprover(answers, fallback) if answers else fallback
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:

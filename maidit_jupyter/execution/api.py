@@ -29,10 +29,11 @@ from maidit_jupyter.execution.approval import (
     Approver,
     PolicyApprover,
     ScriptedApprover,
+    parse_action,
 )
 from maidit_jupyter.execution.events import Observer
 from maidit_jupyter.execution.flow_run import FlowRun
-from maidit_jupyter.execution.launch import prepare_resume, prepare_run
+from maidit_jupyter.execution.launch import PreparedRun, prepare_resume, prepare_run
 from maidit_jupyter.execution.state import NodeError, RunStatus
 from maidit_jupyter.expressions.values import UNDEFINED, Value
 
@@ -42,6 +43,20 @@ _log = logging.getLogger("maidit_jupyter")
 
 #: ``on_error(error, flow_run)``: called once when a run fails (may be ``async``).
 ErrorHandler = Callable[[NodeError, FlowRun], Awaitable[None] | None]
+
+
+async def _start(
+    prepared: PreparedRun,
+    observers: Sequence[Observer],
+    on_start: Callable[[FlowRun], None] | None,
+    on_error: ErrorHandler | None,
+) -> FlowRun:
+    """Run a prepared run (a fresh one or a resume), then its error handler."""
+    flow_run = FlowRun(prepared)
+    if on_start is not None:
+        on_start(flow_run)
+    await flow_run._execute(observers)
+    return await _finish(flow_run, on_error)
 
 
 async def _finish(flow_run: FlowRun, on_error: ErrorHandler | None) -> FlowRun:
@@ -118,11 +133,7 @@ async def run(
             approver=make_approver(answers, checkpoint_policy, approver),
         )
     )
-    flow_run = FlowRun(prepared)
-    if on_start is not None:
-        on_start(flow_run)
-    await flow_run._execute(observers)
-    return await _finish(flow_run, on_error)
+    return await _start(prepared, observers, on_start, on_error)
 
 
 async def resume(
@@ -177,15 +188,11 @@ async def resume(
             approver=make_approver(answers, checkpoint_policy, approver),
         )
     )
-    flow_run = FlowRun(prepared)
-    if on_start is not None:
-        on_start(flow_run)
-    await flow_run._execute(observers)
-    return await _finish(flow_run, on_error)
+    return await _start(prepared, observers, on_start, on_error)
 
 
 def make_approver(
-    answers: Mapping[str, str] | None,
+    answers: Mapping[str, str | Answer] | None,
     policy: str = "pause",
     approver: Approver | None = None,
 ) -> Approver:
@@ -198,10 +205,8 @@ def make_approver(
     if not answers:
         return fallback
     scripted = {
-        node: Answer(action=action, text=text or None)
-        for node, (action, _, text) in (
-            (node, answer.partition(":")) for node, answer in answers.items()
-        )
+        node: answer if isinstance(answer, Answer) else parse_action(answer)
+        for node, answer in answers.items()
     }
     return ScriptedApprover(scripted, fallback)
 

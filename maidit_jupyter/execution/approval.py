@@ -37,6 +37,7 @@ __all__ = [
     "PolicyApprover",
     "ScriptedApprover",
     "TerminalApprover",
+    "parse_action",
     "parse_answer",
 ]
 
@@ -98,10 +99,21 @@ def parse_answer(text: str) -> tuple[str, Answer]:
         ValueError: no ``=``, or an empty node or action.
     """
     node, sep, rest = text.partition("=")
-    action, _, typed = rest.partition(":")
-    if not sep or not node.strip() or not action.strip():
+    if not sep or not node.strip():
         raise ValueError(f"expected NODE=ACTION[:TEXT], got {text!r}")
-    return node.strip(), Answer(action=action.strip(), text=typed if typed else None)
+    return node.strip(), parse_action(rest, text)
+
+
+def parse_action(text: str, shown: str | None = None) -> Answer:
+    """Read ``ACTION[:TEXT]`` (an answer given for a known node).
+
+    Raises:
+        ValueError: an empty action.
+    """
+    action, _, typed = text.partition(":")
+    if not action.strip():
+        raise ValueError(f"expected NODE=ACTION[:TEXT], got {shown or text!r}")
+    return Answer(action=action.strip(), text=typed or None)
 
 
 class PolicyApprover:

@@ -30,7 +30,12 @@ from IPython.display import Markdown, display
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import Diagnostic, MaiditError, WorkflowError
 from maidit_jupyter.execution.api import make_approver, resume
-from maidit_jupyter.execution.approval import Answer, ApprovalRequest, Approver
+from maidit_jupyter.execution.approval import (
+    Answer,
+    ApprovalRequest,
+    Approver,
+    parse_answer,
+)
 from maidit_jupyter.execution.events import RunEvent
 from maidit_jupyter.execution.flow_run import FlowRun
 from maidit_jupyter.execution.inputs import RunInputError, parse_override
@@ -195,19 +200,16 @@ def _earlier_run(magics: MaiditMagics, name: str, run_id: str) -> FlowRun:
     raise UsageError(f"--resume: no {wanted} with a checkpoint in this kernel")
 
 
-def answers_of(args: Any) -> dict[str, str]:
+def answers_of(args: Any) -> dict[str, Answer]:
     """The ``--answer NODE=ACTION[:TEXT]`` options as a mapping."""
-    answers: dict[str, str] = {}
-    for text in args.answer:
-        node, sep, answer = text.partition("=")
-        if not sep or not node or not answer:
-            raise UsageError(f"--answer expects NODE=ACTION[:TEXT], got {text!r}")
-        answers[node] = answer
-    return answers
+    try:
+        return dict(parse_answer(text) for text in args.answer)
+    except ValueError as exc:
+        raise UsageError(f"--answer: {exc}") from None
 
 
 def _resumer(
-    magics: MaiditMagics, answers: dict[str, str]
+    magics: MaiditMagics, answers: dict[str, Answer]
 ) -> Callable[[RunPanel], Coroutine[Any, Any, None]]:
     """What the Resume button does: continue the run with a new panel below the old."""
 

@@ -14,10 +14,12 @@ reject the string, so a typo is reported instead of misread.
 
 from __future__ import annotations
 
+import email.utils
 import math
 import re
+from datetime import UTC, datetime
 
-__all__ = ["parse_duration_ms"]
+__all__ = ["parse_duration_ms", "parse_retry_after_ms"]
 
 _UNITS = re.compile(
     r"(?:(?P<d>\d+(?:\.\d+)?)d)?"
@@ -77,3 +79,27 @@ def parse_duration_ms(value: object) -> float | None:
         for unit, amount in match.groupdict().items()
         if amount
     )
+
+
+def parse_retry_after_ms(header: str | None) -> float | None:
+    """The wait an HTTP ``Retry-After`` header asks for, in milliseconds.
+
+    The header holds seconds (``"120"``, ``"0.5"``) or an HTTP date; a date in the past
+    and a negative number mean no wait. None when there is no header or it is neither.
+    """
+    text = (header or "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds) * 1000.0

@@ -57,7 +57,6 @@ prompts included; without one, each request times out after 60 s.
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import json
 import logging
@@ -65,12 +64,12 @@ import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
 
+from maidit_jupyter.durations import parse_retry_after_ms
 from maidit_jupyter.errors import NodeRuntimeError
 from maidit_jupyter.expressions.values import UNDEFINED, Value, to_display
 from maidit_jupyter.parsing.schema_dsl import SchemaDSLError, parse_schema_dsl
@@ -135,9 +134,10 @@ class AIError(NodeRuntimeError):
         status: int | None = None,
         retry_after_ms: float | None = None,
     ) -> None:
-        super().__init__(message, code=code, retryable=retryable)
+        super().__init__(
+            message, code=code, retryable=retryable, retry_after_ms=retry_after_ms
+        )
         self.status = status
-        self.retry_after_ms = retry_after_ms
 
 
 class _Bearer:
@@ -355,14 +355,15 @@ class AITransform:
                     )
                     await self._sleep(delay)
                     continue
-                after = _retry_after_s(response.headers.get("retry-after"))
                 raise AIError(
                     f"Rate limit exceeded (HTTP 429){_after(response)}: "
                     f"{_excerpt(response, call.mask)}",
                     code="RATE_LIMIT",
                     retryable=True,
                     status=429,
-                    retry_after_ms=None if after is None else after * 1000,
+                    retry_after_ms=parse_retry_after_ms(
+                        response.headers.get("retry-after")
+                    ),
                 )
             if status in (401, 403):
                 raise AIError(
@@ -394,9 +395,9 @@ class AITransform:
         """How long to wait before sending again, or None to give up this attempt."""
         if waits >= RATE_LIMIT_WAITS:
             return None
-        after = _retry_after_s(response.headers.get("retry-after"))
-        if after is not None:
-            return after if after <= MAX_RETRY_AFTER_S else None
+        after_ms = parse_retry_after_ms(response.headers.get("retry-after"))
+        if after_ms is not None:
+            return after_ms / 1000 if after_ms <= MAX_RETRY_AFTER_S * 1000 else None
         base = float(2**waits)
         return base / 2 + self._rng.uniform(0, base / 2)
 
@@ -583,26 +584,6 @@ async def _open_client() -> httpx.AsyncClient:
 
 async def _close_client(client: httpx.AsyncClient) -> None:
     await client.aclose()
-
-
-def _retry_after_s(header: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
-    if header is None or not header.strip():
-        return None
-    text = header.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
 
 
 def _after(response: httpx.Response) -> str:

@@ -35,20 +35,17 @@ httpx and jmespath (the ``http`` extra) are imported when the first HTTP node ru
 from __future__ import annotations
 
 import base64
-import email.utils
 import functools
 import json
-import math
 import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from maidit_jupyter.durations import parse_duration_ms
+from maidit_jupyter.durations import parse_duration_ms, parse_retry_after_ms
 from maidit_jupyter.errors import NodeRuntimeError
 from maidit_jupyter.expressions.values import UNDEFINED, Value, to_string
 from maidit_jupyter.redaction import REDACTED, SecretMask
@@ -536,7 +533,7 @@ async def _send(session: _Session, call: _Call) -> _Reply:
             + (f": {excerpt}" if excerpt else ""),
             status=response.status_code,
             excerpt=excerpt,
-            retry_after_ms=_retry_after_ms(response.headers.get("retry-after")),
+            retry_after_ms=parse_retry_after_ms(response.headers.get("retry-after")),
         )
     return reply
 
@@ -555,26 +552,6 @@ def _excerpt(session: _Session, body: bytes, response: httpx.Response) -> str:
     if len(excerpt) > EXCERPT_CHARS:
         excerpt = excerpt[:EXCERPT_CHARS] + "…"
     return excerpt
-
-
-def _retry_after_ms(value: str | None) -> float | None:
-    """A ``Retry-After`` header (seconds or an HTTP date) in milliseconds."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds) * 1000.0
 
 
 # -- reading the response ----------------------------------------------------------------

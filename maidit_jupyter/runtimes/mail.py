@@ -58,6 +58,7 @@ from urllib.parse import urlsplit
 
 import anyio
 
+from maidit_jupyter.durations import parse_retry_after_ms
 from maidit_jupyter.expressions.values import (
     UNDEFINED,
     Value,
@@ -601,15 +602,6 @@ def _sendgrid_url(ctx: NodeContext) -> str:
     return base.rstrip("/") + "/v3/mail/send"
 
 
-def _retry_after_ms(value: str | None) -> float | None:
-    """A ``Retry-After`` of seconds, in milliseconds (dates are ignored), at most 1 h."""
-    try:
-        seconds = float(value) if value is not None else -1.0
-    except ValueError:
-        return None
-    return min(seconds, 3600.0) * 1000.0 if seconds >= 0 else None
-
-
 def _sendgrid_status_error(
     status: int, body: bytes, masker: _Masker, retry_after: str | None = None
 ) -> EmailError:
@@ -635,7 +627,7 @@ def _sendgrid_status_error(
         code=code,
         retryable=retryable,
         status=status,
-        retry_after_ms=_retry_after_ms(retry_after) if retryable else None,
+        retry_after_ms=parse_retry_after_ms(retry_after) if retryable else None,
     )
 
 

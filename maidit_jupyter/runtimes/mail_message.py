@@ -113,9 +113,10 @@ class EmailError(NodeRuntimeError):
         status: int | None = None,
         retry_after_ms: float | None = None,
     ) -> None:
-        super().__init__(message, code=code, retryable=retryable)
+        super().__init__(
+            message, code=code, retryable=retryable, retry_after_ms=retry_after_ms
+        )
         self.status = status
-        self.retry_after_ms = retry_after_ms
 
 
 # --- what is sent ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ import pytest
 
 import maidit_jupyter
 from maidit_jupyter import FlowRun, RunStatus
-from maidit_jupyter.runtimes.ai import _retry_after_s
+from maidit_jupyter.durations import parse_retry_after_ms
 from maidit_jupyter.runtimes.ai_schema import conform
 from tests import ai_server as fake
 from tests.ai_server import AIServer, Reply, error, slow, text, tool
@@ -763,4 +763,5 @@ def test_conform_reports_paths() -> None:
     ],
 )
 def test_retry_after(header: str, seconds: float | None) -> None:
-    assert _retry_after_s(header) == seconds
+    expected = None if seconds is None else seconds * 1000
+    assert parse_retry_after_ms(header) == expected

@@ -13,8 +13,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from maidit_jupyter.durations import parse_retry_after_ms
 from maidit_jupyter.execution.state import NodeStatus, RunStatus
-from maidit_jupyter.runtimes.http import _retry_after_ms, redact_url
+from maidit_jupyter.runtimes.http import redact_url
 from tests.runtimes.http_support import error_of, free_port, run_flow, serving
 
 
@@ -801,17 +802,17 @@ def test_configuration_errors(
 
 
 def test_retry_after_reads_seconds_and_dates() -> None:
-    assert _retry_after_ms("3") == 3000
-    assert _retry_after_ms(" 0.5 ") == 500
-    assert _retry_after_ms("-4") == 0
-    assert _retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+    assert parse_retry_after_ms("3") == 3000
+    assert parse_retry_after_ms(" 0.5 ") == 500
+    assert parse_retry_after_ms("-4") == 0
+    assert parse_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT") == 0
     soon = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
-    delay = _retry_after_ms(soon)
+    delay = parse_retry_after_ms(soon)
     assert delay is not None
     assert 25_000 <= delay <= 31_000
-    assert _retry_after_ms("soon") is None
-    assert _retry_after_ms("nan") is None
-    assert _retry_after_ms(None) is None
+    assert parse_retry_after_ms("soon") is None
+    assert parse_retry_after_ms("nan") is None
+    assert parse_retry_after_ms(None) is None
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ receiving messages). The client says ``allow_stdin=True``, as a person's front e
 
 from __future__ import annotations
 
+import os
 import queue
 import time
 from collections.abc import Callable, Iterator
@@ -32,8 +33,10 @@ class Kernel:
     """A real kernel and the widget buttons its cells show."""
 
     def __init__(self, directory: Path) -> None:
+        env = dict(os.environ)
+        env.pop("CI", None)  # the panel is for people; CI turns it off on purpose
         self.manager, self.client = start_new_kernel(
-            kernel_name="python3", cwd=str(directory)
+            kernel_name="python3", cwd=str(directory), env=env
         )
 
     def run(

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit demo bench clean
+.PHONY: test lint typecheck unit demo bench reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_blocks.py
 	$(BIN)/python benchmarks/bench_http.py
 	$(BIN)/python benchmarks/bench_panel.py
+
+# The fault, attack and race tests at scale; ends with the figures of reliability.md §3.
+# Bounded for CI (about 15 minutes); RELIABILITY_LONG=1 runs the nightly counts.
+reliability: $(STAMP)
+	TZ=UTC MAIDIT_FIGURES_JSON=reliability-results.json \
+	MAIDIT_RELIABILITY=$$( [ -n "$$RELIABILITY_LONG" ] && echo long || echo ci ) \
+	HYPOTHESIS_PROFILE=$$( [ -n "$$RELIABILITY_LONG" ] || echo deterministic ) \
+		$(BIN)/pytest -q -p no:cacheprovider -m reliability
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

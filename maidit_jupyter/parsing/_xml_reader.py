@@ -49,6 +49,15 @@ _XML_DECL = re.compile(r"<\?xml(?:\s|\?>)")
 _SUBSET_END = re.compile(r"\]\s*>")
 #: a run of adjacent comments, skipped in one step.
 _COMMENTS = re.compile(r"(?:<!--[^-]*+(?:-(?!->)[^-]*+)*+-->)+")
+#: characters XML 1.0 does not allow (C0 controls but tab, LF and CR; lone surrogates;
+#: U+FFFE and U+FFFF) and the bidirectional controls that can make a flow read
+#: differently from how it runs ("Trojan Source", CVE-2021-42574).
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]"
+)
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: at most this many forbidden characters are reported one by one.
+_MAX_FORBIDDEN = 10
 _LT_HINT = (
     "a '<' followed by a letter starts a tag: write 'a < b' with spaces or '&lt;'"
 )
@@ -168,6 +177,7 @@ class Reader:
                 pos = run = self.instruction(at)
             if self.finished:
                 break
+        self.forbidden_characters()
         if not self.finished:
             if stack and self.size > run:
                 decode_into(text, stack[-1].pieces, run, self.size, self.problems)
@@ -175,6 +185,21 @@ class Reader:
                 self.close(self.size, unclosed=True)
         problems = sorted(self.problems, key=attrgetter("start"))
         return XmlDocument(root=self.root, problems=tuple(problems), end=self.end)
+
+    def forbidden_characters(self) -> None:
+        """Report characters a flow may not contain, each at its place."""
+        end = self.end if self.finished else self.size
+        for count, bad in enumerate(_FORBIDDEN.finditer(self.text, self.start, end)):
+            if count == _MAX_FORBIDDEN:
+                break
+            code = ord(bad.group())
+            if bad.group() in _BIDI:
+                message = f"bidirectional control U+{code:04X} is not allowed in a flow"
+                hint = f"remove it, or write '&#x{code:X};' where text really needs it"
+            else:
+                message = f"character U+{code:04X} is not allowed in a flow"
+                hint = "remove it"
+            self.problem(message, bad.start(), bad.end(), hint)
 
     def start_tag(self, at: int, match: re.Match[str]) -> int:
         """Read the start tag ``match`` found at ``at``; return where it ends."""

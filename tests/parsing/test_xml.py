@@ -848,3 +848,47 @@ def test_problems_are_xml_problems(text: str) -> None:
     for problem in read_workflow("<workflow>" + text).problems:
         assert isinstance(problem, XmlProblem)
         assert all(isinstance(hint, str) for hint in problem.hints)
+
+
+@pytest.mark.parametrize(
+    ("char", "message"),
+    [
+        pytest.param("\x00", "character U+0000 is not allowed in a flow", id="nul"),
+        pytest.param("\x1b", "character U+001B is not allowed in a flow", id="escape"),
+        pytest.param("\ufffe", "character U+FFFE is not allowed in a flow", id="fffe"),
+        pytest.param(
+            "\u202e",
+            "bidirectional control U+202E is not allowed in a flow",
+            id="right-to-left-override",
+        ),
+        pytest.param(
+            "\u2067",
+            "bidirectional control U+2067 is not allowed in a flow",
+            id="right-to-left-isolate",
+        ),
+    ],
+)
+def test_forbidden_characters_are_located(char: str, message: str) -> None:
+    """Controls XML does not allow, and bidi controls that make a flow read other than
+    it runs (Trojan Source), are problems at their place, in tags and in text."""
+    text = f'<workflow><a id="x{char}y">t{char}</a></workflow>'
+    doc = read_workflow(text)
+    assert problems(doc) == [(message, text.index(char)), (message, text.rindex(char))]
+
+
+def test_forbidden_characters_are_reported_ten_at_most() -> None:
+    """A file full of NULs gives ten problems, not millions."""
+    doc = read_workflow("<workflow>" + "\x00" * 100_000 + "</workflow>")
+    assert len(doc.problems) == 10
+
+
+def test_tabs_newlines_and_other_scripts_are_fine() -> None:
+    """Whitespace controls and right-to-left text without control characters pass."""
+    doc = read_workflow("<workflow>\t\r\n<a>שלום مرحبا</a></workflow>")
+    assert doc.problems == ()
+
+
+def test_forbidden_characters_after_the_root_are_not_read() -> None:
+    """The markdown footer (the execution log) may hold anything."""
+    text = "<workflow></workflow>\n\x00\u202e"
+    assert read_workflow(text).problems == ()

@@ -94,18 +94,23 @@ FIGURES: dict[str, Figure] = {
         Figure(
             8,
             "sandbox escapes",
-            "{payloads:,.0f} sandbox-escape payloads: {escaped:,.0f} succeeded, {leaks:,.0f} "
-            "foreign exceptions",
+            "{payloads:,.0f} sandbox-escape payloads (as expression, template value and "
+            "rendered template): {escaped:,.0f} succeeded",
             "≥100 payloads; 0 succeeded",
-            lambda c: c.get("payloads", 0) >= 100 and _zero("escaped", "leaks")(c),
+            lambda c: c.get("payloads", 0) >= 100 and _zero("escaped")(c),
         ),
         Figure(
             9,
             "dos probes",
             "{probes:,.0f} expression DoS probes: {accepted:,.0f} not refused, slowest "
-            "{max_ms:.1f} ms",
-            "100% refused before allocation; < 50 ms each",
-            lambda c: c.get("accepted", 0) == 0 and c.get("max_ms", 0) < 50,
+            "{max_ms:.1f} ms, largest peak {peak_mb:.1f} MB; probes spending the whole "
+            "step budget (1,000,000 steps) stop after {max_budget_ms:.0f} ms",
+            "100% refused before allocation; < 50 ms and < 16 MB each",
+            lambda c: (
+                c.get("accepted", 0) == 0
+                and c.get("max_ms", 0) < 50
+                and c.get("peak_mb", 0) < 16
+            ),
         ),
         Figure(
             10,
@@ -131,8 +136,8 @@ FIGURES: dict[str, Figure] = {
         Figure(
             13,
             "sql injection",
-            "{payloads:,.0f} SQL-injection payloads × node kinds: {changed:,.0f} schema or row "
-            "changes",
+            "{payloads:,.0f} SQL-injection payloads through 6 database node kinds on "
+            "SQLite and PostgreSQL ({runs:,.0f} runs): {changed:,.0f} schema or row changes",
             "≥50 payloads; 0 changes",
             lambda c: c.get("payloads", 0) >= 50 and _zero("changed")(c),
         ),
@@ -147,7 +152,7 @@ FIGURES: dict[str, Figure] = {
             15,
             "lock races",
             "{trials:,.0f} lock races of 2–{racers:,.0f} processes: {double:,.0f} double owners, "
-            "{lost:,.0f} lost updates; stale lock taken over in {stale_ms:.0f} ms",
+            "{lost:,.0f} lost updates; stale lock taken over in {stale_ms:.1f} ms",
             "0 double owners; stale lock recovered ≤ 1 s",
             lambda c: _zero("double", "lost")(c) and c.get("stale_ms", 0) <= 1000,
         ),

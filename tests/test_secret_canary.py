@@ -50,6 +50,7 @@ import maidit_jupyter
 from maidit_jupyter import FlowRun, RunInputError, RunStatus
 from maidit_jupyter.execution.events import NodeFinished, RunEvent, RunFinished
 from maidit_jupyter.reporting.report import dumps
+from tests import figures
 
 SPECIALS = "!@#%/?&=+:"
 #: the shortest run of the raw value that counts as a (partial) leak.
@@ -475,6 +476,7 @@ def test_scanner_finds_every_encoding() -> None:
     assert not [hit for hit in found if hit.startswith("clean")]
 
 
+@pytest.mark.reliability
 def test_secret_canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No artifact of any run holds the secret, raw or encoded."""
     monkeypatch.delenv("API_TOKEN", raising=False)
@@ -699,6 +701,8 @@ def test_secret_canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     # -- the verdict -----------------------------------------------------------------
     hits = art.hits()
+    figures.count("secret canary", artifacts=len(art.items), hits=len(hits))
+    figures.worst("secret canary", encodings=len(art.forms))
     print(
         f"\n{len(hits)} canary hits in {len(art.items)} artifacts x "
         f"{len(art.forms)} encodings (+ {FRAGMENT}-character fragments of the raw value)"

@@ -36,6 +36,7 @@ from maidit_jupyter.expressions.evaluator import Evaluator
 from maidit_jupyter.expressions.limits import EvaluationLimits
 from maidit_jupyter.expressions.scope import RootScope
 from maidit_jupyter.expressions.values import Value
+from tests import figures
 
 #: the C2 memory bound, asserted strictly.
 MAX_PEAK_BYTES = 16 * 1024 * 1024
@@ -176,10 +177,19 @@ PROBES = [
 ]
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize(("text", "error"), PROBES)
 def test_probe_is_refused_quickly(text: str, error: type[ExpressionError]) -> None:
-    """The probe fails with its limit or syntax error, fast and small."""
+    """The probe fails with its limit or syntax error, fast and small (figure 9)."""
     measured = measure(text)
+    refused = isinstance(measured.outcome, error)
+    figures.count("dos probes", probes=1, accepted=int(not refused))
+    # a probe stopped by the step budget runs until the budget is spent, by design
+    budget = refused and "steps" in str(measured.outcome)
+    figures.sample(
+        "dos probes", **{"budget_ms" if budget else "ms": measured.seconds * 1000}
+    )
+    figures.worst("dos probes", peak_mb=(measured.peak_bytes or 0) / 1e6)
     assert isinstance(measured.outcome, error), describe(measured.outcome)
     expected = (
         ErrorCode.EXPR_LIMIT_EXCEEDED if error is LIMIT else ErrorCode.EXPR_PARSE_ERROR

@@ -25,6 +25,7 @@ import pytest
 from maidit_jupyter.execution.state import RunStatus
 from maidit_jupyter.runtimes import postgres_db, sqlite_db
 from maidit_jupyter.runtimes.dbapi import Result
+from tests import figures
 from tests.runtimes.db_helpers import Backend, backend_for, run, write_flow
 
 PAYLOADS: list[str] = [
@@ -204,6 +205,7 @@ def _rows_besides(backend: Backend, row_id: int) -> list[tuple[Any, ...]]:
     ) + backend.execute("SELECT secret FROM vault")
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("payload", PAYLOADS, ids=[_id(p) for p in PAYLOADS])
 def test_payloads_are_plain_data(
     backend: Backend, tmp_path: Path, statements: Statements, payload: str
@@ -225,6 +227,10 @@ def test_payloads_are_plain_data(
 
     flow_run = run(flow, workflow_input={"id": 101, "name": payload, "note": payload})
 
+    changed = backend.schema_hash() != schema or _rows_besides(backend, 101) != others
+    figures.count(
+        "sql injection", payloads=backend.name == "sqlite", runs=1, changed=changed
+    )
     assert backend.schema_hash() == schema
     assert _rows_besides(backend, 101) == others
     assert sorted(p.name for p in tmp_path.iterdir()) == files  # nothing ATTACHed

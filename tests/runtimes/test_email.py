@@ -46,6 +46,7 @@ from maidit_jupyter.runtimes.mail_message import (
     split_items,
     verify_message,
 )
+from tests import figures
 
 ATTACKER = "attacker.test"
 SENDGRID_PATH = "/v3/mail/send"
@@ -1102,6 +1103,26 @@ def _expect_rejected(flow_run: FlowRun) -> None:
     assert ATTACKER not in message  # the hostile value is never quoted back
 
 
+#: the headers of a plain text message, and no others.
+PLAIN_HEADERS = sorted(
+    [
+        "from", "to", "subject", "date", "message-id", "mime-version",
+        "content-type", "content-transfer-encoding",
+    ]
+)  # fmt: skip
+
+
+def _smuggled(messages: list[Any], attack: Attack) -> bool:
+    """Whether the server got anything beyond the one message the flow declares."""
+    if not attack.sent:
+        return bool(messages)
+    return len(messages) != 1 or (
+        messages[0].rcpt_tos != ["victim@example.com"]
+        or sorted(messages[0].header_names) != PLAIN_HEADERS
+    )
+
+
+@pytest.mark.reliability
 @pytest.mark.parametrize(
     "attack", CORPUS, ids=[f"{a.target}-{i}" for i, a in enumerate(CORPUS)]
 )
@@ -1111,6 +1132,11 @@ def test_injection_corpus_over_smtp(
     shared_smtp.messages.clear()
     flow = _corpus_flow(tmp_path, attack, smtp_attrs(shared_smtp))
     flow_run = run(flow, config=_config(attack), secrets={"SENDGRID_KEY": "unused-key"})
+    figures.count(
+        "email injection",
+        payloads=1,
+        added=_smuggled(shared_smtp.messages, attack),
+    )
     if not attack.sent:
         _expect_rejected(flow_run)
         assert shared_smtp.messages == []
@@ -1119,12 +1145,7 @@ def test_injection_corpus_over_smtp(
     [got] = shared_smtp.messages  # exactly one message: nothing smuggled
     assert got.mail_from == "sender@example.com"
     assert got.rcpt_tos == ["victim@example.com"]
-    assert sorted(got.header_names) == sorted(
-        [
-            "from", "to", "subject", "date", "message-id", "mime-version",
-            "content-type", "content-transfer-encoding",
-        ]
-    )  # fmt: skip
+    assert sorted(got.header_names) == PLAIN_HEADERS
     assert max(len(line) for line in got.data.split(b"\r\n")) <= 998
     message = got.message
     assert [a.addr_spec for a in message["To"].addresses] == ["victim@example.com"]

@@ -28,6 +28,7 @@ from maidit_jupyter.runtimes.egress import (
     read_http_settings,
 )
 from maidit_jupyter.runtimes.http_transport import Resolver, open_client
+from tests import figures
 from tests.runtimes.http_support import (
     Listener,
     error_of,
@@ -191,6 +192,66 @@ def test_an_octal_address_is_not_a_valid_url(
     )
     assert error_of(flow, "s")[0] == "RUNTIME_INVALID_CONFIG"
     assert (listener.accepted, listener.received) == (0, 0)
+
+
+#: URL forms of design/reliability.md §1.14 and E4, ``{port}`` being the listener's: every
+#: spelling of loopback, private, CGNAT, link-local and metadata addresses, user-info
+#: tricks and other schemes. With ``deny_hosts: [private]`` none may connect.
+SSRF_URLS = [
+    *(f"http://{host}:{{port}}/x" for host in BLOCKED_FORMS if host != "[::1]"),
+    "http://127.0.0.2:{port}/",
+    "http://127.255.255.254:{port}/",
+    "http://127.0.1:{port}/",
+    "http://0x7f.0.0.1:{port}/",
+    "http://0x7f.1:{port}/",
+    "http://017700000001:{port}/",
+    "http://0177.0.0.1:{port}/",
+    "http://[0:0:0:0:0:ffff:7f00:1]:{port}/",
+    "http://[::ffff:7f00:1]:{port}/",
+    "http://[0:0:0:0:0:0:0:1]:{port}/",
+    "http://user:pass@127.0.0.1:{port}/",
+    "http://127.0.0.1:{port}#@example.com/",
+    "http://127.0.0.1:{port}?@example.com/",
+    "https://127.0.0.1:{port}/",
+    "http://10.0.0.1:{port}/",
+    "http://172.16.0.1:{port}/",
+    "http://192.168.0.1:{port}/",
+    "http://100.64.0.1:{port}/",
+    "http://[fc00::1]:{port}/",
+    "http://[fd12:3456::1]:{port}/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[fe80::1]/",
+    "http://0.0.0.0:{port}/",
+    "http://0:{port}/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "file:///etc/passwd",
+    "gopher://127.0.0.1:{port}/_x",
+    "ftp://127.0.0.1:{port}/",
+    "dict://127.0.0.1:{port}/",
+]
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("url", SSRF_URLS)
+def test_blocked_url_forms_never_connect(
+    tmp_path: Path, listener: Listener, url: str
+) -> None:
+    """Each form is refused before a socket connects (figure 12): blocked by the policy,
+    or not a URL an HTTP node accepts at all."""
+    target = url.format(port=listener.port)
+    flow = run_flow(
+        tmp_path,
+        f'<source id="s" type="http" url="{target}"/>',
+        frontmatter="http:\n  deny_hosts: [private]\n",
+    )
+    code, message = error_of(flow, "s")
+    figures.count("ssrf", urls=1, connections=listener.accepted)
+    assert code in {"RUNTIME_EGRESS_BLOCKED", "RUNTIME_INVALID_CONFIG"}, message
+    assert (listener.accepted, listener.received) == (0, 0)
+
+
+def test_the_ssrf_corpus_has_thirty_forms() -> None:
+    assert len(set(SSRF_URLS)) >= 30
 
 
 @pytest.mark.parametrize(

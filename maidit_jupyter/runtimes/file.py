@@ -44,12 +44,20 @@ class FileSource:
 
     async def run(self, ctx: NodeContext) -> Value:
         """Read ``path`` in ``format`` (from the extension by default)."""
-        path = resolve_path(_path_text(ctx), ctx.base_dir)
+        shown = _path_text(ctx)
+        path = resolve_path(shown, ctx.base_dir)
         encoding = to_string(ctx.setting("encoding", "utf-8"))
         # A read that hangs (a FIFO, a dead network mount) must not hold a timeout or a
         # cancel hostage: the thread is abandoned, and its result dropped.
         return await anyio.to_thread.run_sync(
-            partial(read_data, path, _format(ctx), encoding=encoding),
+            partial(
+                read_data,
+                path,
+                _format(ctx),
+                encoding=encoding,
+                base=ctx.base_dir,
+                shown=shown,
+            ),
             abandon_on_cancel=True,
         )
 
@@ -59,7 +67,8 @@ class FileSink:
 
     async def run(self, ctx: NodeContext) -> Value:
         """Write the input; the output is ``{path, bytes, format}``."""
-        path = resolve_path(_path_text(ctx), ctx.base_dir)
+        shown = _path_text(ctx)
+        path = resolve_path(shown, ctx.base_dir)
         fmt = detect_write_format(path, _format(ctx), ctx.input)
         write = partial(
             write_data,
@@ -70,6 +79,8 @@ class FileSink:
             create_dirs=truthy(ctx.setting("createDir", True)),
             append=truthy(ctx.setting("append", False)),
             encoding=to_string(ctx.setting("encoding", "utf-8")),
+            base=ctx.base_dir,
+            shown=shown,
         )
         result: Value = await anyio.to_thread.run_sync(write)
         return result

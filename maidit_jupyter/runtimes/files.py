@@ -36,6 +36,7 @@ from urllib.parse import unquote
 
 from maidit_jupyter.errors import NodeRuntimeError, PersistenceError
 from maidit_jupyter.persistence.durable import remove_stale_temps, write_atomic
+from maidit_jupyter.runtimes.beneath import pinned_directory, shown_path
 from maidit_jupyter.runtimes.formats import (
     INVALID_CONFIG,
     PARSE_ERROR,
@@ -111,14 +112,23 @@ def resolve_path(path_text: str, base_dir: Path) -> Path:
     decoded = unquote(text)
     if any("\0" in t or _DRIVE.match(t) for t in (text, decoded)):
         raise _traversal(text)
-    base = Path(os.path.realpath(base_dir))
-    resolved = Path(os.path.realpath(base / text))
+    base = _realpath(Path(base_dir))
+    resolved = _realpath(base / text)
     for candidate in (text, text.replace("\\", "/"), decoded.replace("\\", "/")):
         # realpath resolves the symlinks of the existing prefix, then ".." lexically.
-        where = resolved if candidate is text else os.path.realpath(base / candidate)
+        where = resolved if candidate is text else _realpath(base / candidate)
         if not Path(where).is_relative_to(base):
             raise _traversal(text)
     return resolved
+
+
+def _realpath(path: Path) -> Path:
+    """``os.path.realpath``, whose lookups can fail while the tree changes (a symlink
+    removed between its ``lstat`` and ``readlink``): such a failure is the node's."""
+    try:
+        return Path(os.path.realpath(path))
+    except OSError as error:
+        raise _os_error("resolve", path, error) from None
 
 
 def _codec(encoding: str) -> str:
@@ -147,14 +157,19 @@ def _decode(data: bytes, encoding: str, path: Path) -> str:
         ) from None
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    """Read a regular file of at most ``max_bytes`` bytes."""
+def _read_bytes(target: Path, max_bytes: int, path: Path, nofollow: bool) -> bytes:
+    """Read a regular file of at most ``max_bytes`` bytes (``target``: where to open
+    it; ``path``: its name in messages; ``nofollow``: a symlink there is a traversal)."""
     flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK  # a FIFO must not block
+    if nofollow:
+        flags |= os.O_NOFOLLOW
     try:
-        fd = os.open(path, flags)
+        fd = os.open(target, flags)
     except (FileNotFoundError, NotADirectoryError):
         raise NodeRuntimeError(f"File not found: {path}", code=NOT_FOUND) from None
     except OSError as error:
+        if nofollow and error.errno == errno.ELOOP:
+            raise _traversal(str(path)) from None
         raise _os_error("read", path, error) from None
     too_large = NodeRuntimeError(
         f"File too large: {path} is over the limit of {max_bytes} bytes",
@@ -185,6 +200,8 @@ def read_data(
     *,
     encoding: str = "utf-8",
     max_bytes: int = 100_000_000,
+    base: Path | None = None,
+    shown: str = "",
 ) -> object:
     """Read and parse a file.
 
@@ -194,6 +211,10 @@ def read_data(
             detect by extension (see :mod:`~maidit_jupyter.runtimes.formats`).
         encoding: the text encoding; a UTF-8 byte order mark is dropped.
         max_bytes: the largest file read.
+        base: the directory ``path`` was confined to: the file is then opened through
+            its directory opened beneath ``base`` (:mod:`~maidit_jupyter.runtimes.beneath`),
+            so a directory swapped for a symlink after the check is refused.
+        shown: the path as the flow wrote it (for a traversal error).
 
     Returns:
         The parsed data (see :func:`~maidit_jupyter.runtimes.formats.parse_data`).
@@ -204,14 +225,23 @@ def read_data(
     """
     name = detect_format(path, fmt)
     _codec(encoding)  # an unknown encoding is reported before the file is read
-    data = _read_bytes(path, max_bytes)
+    if base is None:
+        data = _read_bytes(path, max_bytes, path, nofollow=False)
+    else:
+        try:
+            with pinned_directory(path, base, create=False, shown=shown) as target:
+                data = _read_bytes(target, max_bytes, path, nofollow=True)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NodeRuntimeError(f"File not found: {path}", code=NOT_FOUND) from None
+        except OSError as error:
+            raise _os_error("read", path, error) from None
     return parse_data(_decode(data, encoding, path), name, source=str(path))
 
 
-def _existing(path: Path, encoding: str) -> tuple[str, bool]:
-    """Return the text of the file ``path`` for an append, and whether it had a BOM."""
+def _existing(target: Path, path: Path, encoding: str) -> tuple[str, bool]:
+    """Return the text of the file for an append, and whether it had a BOM."""
     try:
-        data = path.read_bytes()
+        data = target.read_bytes()
     except FileNotFoundError:
         return "", False
     except OSError as error:
@@ -241,6 +271,8 @@ def write_data(
     create_dirs: bool = True,
     append: bool = False,
     encoding: str = "utf-8",
+    base: Path | None = None,
+    shown: str = "",
 ) -> dict[str, object]:
     """Render ``value`` and write it to ``path`` atomically.
 
@@ -260,6 +292,9 @@ def write_data(
             does not end with a line break gets one first; a CSV file keeps its header:
             rows are written in its columns, and a key outside them is an error.
         encoding: the text encoding.
+        base: the directory ``path`` was confined to: the file is then written through
+            its directory opened beneath ``base`` (as in :func:`read_data`).
+        shown: the path as the flow wrote it (for a traversal error).
 
     Returns:
         ``{"path": str(path), "bytes": n, "format": fmt}`` where ``n`` is the number of
@@ -277,7 +312,35 @@ def write_data(
             code=INVALID_CONFIG,
         )
     _codec(encoding)
-    existing, bom = _existing(path, encoding) if append else ("", False)
+    # rendered first: a value the format cannot hold fails before a directory is made
+    fresh = render_data(value, name, pretty=pretty, encoding=encoding)
+    if base is None:
+        _make_parent(path, create_dirs)
+        return _write(path, path, value, fresh, name, pretty, append, encoding)
+    try:
+        with pinned_directory(path, base, create=create_dirs, shown=shown) as target:
+            return _write(target, path, value, fresh, name, pretty, append, encoding)
+    except (FileNotFoundError, NotADirectoryError):
+        raise NodeRuntimeError(
+            f"Directory not found: {path.parent}", code=NOT_FOUND
+        ) from None
+    except OSError as error:
+        raise _os_error("create the directory", path.parent, error) from None
+
+
+def _write(
+    target: Path,
+    path: Path,
+    value: object,
+    fresh: bytes,
+    name: str,
+    pretty: bool,
+    append: bool,
+    encoding: str,
+) -> dict[str, object]:
+    """Write ``fresh`` (the rendered value), or append ``value`` to what is there
+    (``target``: where; ``path``: its name in the result and in messages)."""
+    existing, bom = _existing(target, path, encoding) if append else ("", False)
     if existing:
         columns = csv_header(existing, source=str(path)) if name == "csv" else None
         if columns:  # rows go under the file's header
@@ -292,17 +355,19 @@ def write_data(
     else:
         content = render_data(value, name, pretty=pretty, encoding=encoding)
         size = len(content)
-    _make_parent(path, create_dirs)  # only once the content is known to be good
     with suppress(PersistenceError):
-        remove_stale_temps(path)  # left by a write that crashed; this node rewrites it
+        remove_stale_temps(
+            target
+        )  # left by a write that crashed; this node rewrites it
     try:
         write_atomic(
-            path, content, new_file_mode=0o666
+            target, content, new_file_mode=0o666
         )  # the umask decides, as for open()
     except PersistenceError as error:
         cause = error.__cause__
         code = "EIO"
         if isinstance(cause, OSError):
             code = errno.errorcode.get(cause.errno or 0, "EIO")
-        raise NodeRuntimeError(str(error), code=code) from None
+        message = shown_path(str(error), target, path)
+        raise NodeRuntimeError(message, code=code) from None
     return {"path": str(path), "bytes": size, "format": name}

@@ -6,6 +6,9 @@ exceptions other than diagnostics, error diagnostics without a line and column, 
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -145,3 +148,42 @@ def test_random_fragment_documents_only_give_diagnostics(body: str) -> None:
     """5,000 documents built from markup fragments: diagnostics, never a crash."""
     assert_only_diagnostics("---\nname: f\nversion: 1.0.0\n---\n" + body)
     assert_only_diagnostics(body)
+
+
+ATHERIS_RUNS = figures.scale(unit=300, ci=5_000, long=1_000_000)
+
+
+@pytest.mark.reliability
+def test_coverage_guided_fuzzing_finds_no_crash(tmp_path: Path) -> None:
+    """libFuzzer (atheris) mutates the seed documents guided by coverage
+    (``tests/fuzz_target.py``): no exception, no unlocated error (figure 6)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number, seed in enumerate(SEEDS):
+        (corpus / f"seed-{number}.flow.md").write_text(seed, encoding="utf-8")
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.fuzz_target",
+            str(corpus),
+            f"-atheris_runs={ATHERIS_RUNS}",
+            f"-artifact_prefix={tmp_path}/",
+        ],
+        cwd=ROOT.parent,
+        capture_output=True,
+        text=True,
+        timeout=None if figures.LEVEL == "long" else 600,
+        check=False,
+    )
+    done = re.search(r"^Done (\d+) ", finished.stderr, re.MULTILINE)
+    crashes = sorted(tmp_path.glob("crash-*"))
+    figures.count(
+        "malformed flows",
+        fuzzed=int(done.group(1)) if done else 0,
+        crashes=len(crashes) or int(finished.returncode != 0),
+    )
+    report = f"atheris found a crash, saved in {crashes}:\n{finished.stderr[-3000:]}"
+    assert not crashes, report
+    assert finished.returncode == 0, report
+    assert done is not None, finished.stderr[-3000:]

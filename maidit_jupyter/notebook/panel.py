@@ -147,9 +147,6 @@ class RunPanel:
 
     def finish(self) -> None:
         """The run ended: last redraw, no more Cancel."""
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
         self.cancel_button.disabled = True
         self.refresh()
         self.pick.options = ["(pick a node)", *self.results]
@@ -160,6 +157,10 @@ class RunPanel:
 
     def refresh(self) -> None:
         """Redraw header, progress, DAG and table from the state now."""
+        if self._pending is not None:
+            # a late timer (the loop was busy) would redraw again right after this one
+            self._pending.cancel()
+            self._pending = None
         self._last = time.monotonic()
         self.refreshes += 1
         counts = Counter(

@@ -140,6 +140,23 @@ def test_updates_are_throttled(tmp_path: Path) -> None:
     assert refreshes <= elapsed * 10 + 2  # 10 Hz, whatever the machine's speed
 
 
+def test_a_late_timer_does_not_redraw_twice(tmp_path: Path) -> None:
+    """When a busy loop runs the deferred redraw late, an event redrawing at once
+    first makes it unnecessary: one redraw, not a pair 20 ms apart."""
+    _, panel, _ = start(tmp_path)
+
+    async def busy() -> int:
+        panel(NodeStarted(node_id="a", wave=0))  # redraws, or defers
+        panel(NodeStarted(node_id="b", wave=0))  # within the interval: deferred
+        time.sleep(0.15)  # noqa: ASYNC251 - the loop is busy past the deferred redraw
+        before = panel.refreshes
+        panel(NodeStarted(node_id="c", wave=0))  # old enough: redraws at once
+        await anyio.sleep(0.2)  # the overdue timer gets its turn
+        return panel.refreshes - before
+
+    assert anyio.run(busy) == 1
+
+
 def test_the_dag_colours_nodes_by_status(tmp_path: Path) -> None:
     flow_run, _, _ = start(tmp_path)
     svg = render_dag(flow_run.plan, {}, {"draft": "running", "review": "waiting"})

@@ -39,14 +39,17 @@ demo: $(STAMP)
 			--ServerApp.root_dir=demo demo/quickstart.ipynb; \
 	fi
 
+# each script merges its workloads into benchmarks/results.json; report.py prints the table
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_frontend.py
 	$(BIN)/python benchmarks/bench_expressions.py
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_checkpoint.py
 	$(BIN)/python benchmarks/bench_blocks.py
 	$(BIN)/python benchmarks/bench_http.py
 	$(BIN)/python benchmarks/bench_panel.py
+	$(BIN)/python benchmarks/report.py
 
 # The fault, attack and race tests at scale; ends with the figures of reliability.md §3.
 # Bounded for CI (about 15 minutes); RELIABILITY_LONG=1 runs the nightly counts.

@@ -1,18 +1,18 @@
-"""Benchmark HTTP nodes (``make bench``): 1,000 GETs through a foreach against a bare loop.
+"""Benchmark HTTP fan-out (``make bench``): GETs through a foreach against a bare loop.
 
 A small keep-alive HTTP/1.1 server runs in a child process (so it does not share the
 client's interpreter) and answers every GET with a small JSON document. The flow runs
-``<foreach collection="range(0, 1000)" concurrency="50">`` with one ``http`` source per
-item; the baseline is a bare ``httpx.AsyncClient`` loop of the same 1,000 GETs under a
-semaphore of 50, with the same connection pool limits as the runtime's client, parsing
-each JSON body too. Target: the flow reaches at least 80 % of the bare loop's
-throughput. Each figure is the median of five runs after a warm-up.
+``<foreach collection="range(0, N)" concurrency="C">`` with one ``http`` source per
+item, N = 200 and 1,000, with its checkpoint (also reported without). The floor is a
+bare ``httpx.AsyncClient`` loop of the same N GETs under a semaphore of C, with the same
+connection pool limits as the runtime's client, parsing each JSON body too. Target: the
+flow reaches at least 80 % of the bare loop's throughput. Medians after a warm-up.
 
 At concurrency 50 against a server on the same machine, httpx itself is the bottleneck:
 its connection pool does work quadratic in its open connections on every request, and
 the bare loop, doing nothing between requests, keeps all 50 connections busy where the
 flow (doing its own work between requests) keeps fewer. So the same comparison is also
-printed at concurrency 1, where it measures the engine's own cost per request.
+made at concurrency 1, where it measures the engine's own cost per request.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -30,13 +29,22 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from maidit_jupyter.execution.flow_run import FlowRun
-from maidit_jupyter.execution.launch import prepare_run
+from benchmarks.common import (
+    Row,
+    Workload,
+    execute,
+    flow_file,
+    parse_options,
+    save,
+    show,
+    timed,
+    warm_up,
+)
 from maidit_jupyter.runtimes.http_transport import MAX_CONNECTIONS
 
-REQUESTS = 1_000
-CONCURRENCY = 50
-ROUNDS = 5
+SIZES = (200, 1_000)
+QUICK_SIZES = (20, 50)
+CONCURRENCIES = (50, 1)
 TARGET = 0.80
 BODY = b'{"id": 1, "name": "item", "tags": ["a", "b"], "price": 9.5}'
 RESPONSE = (
@@ -97,14 +105,14 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
 # -- the two clients ---------------------------------------------------------------------
 
 
-async def bare_loop(base: str, concurrency: int = CONCURRENCY) -> float:
-    """The same GETs with httpx alone: seconds."""
+async def bare_loop(base: str, requests: int, concurrency: int) -> None:
+    """The same GETs with httpx alone."""
     limits = httpx.Limits(
         max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
     )
     async with httpx.AsyncClient(limits=limits) as client:
         semaphore = anyio.Semaphore(concurrency)
-        results: list[object] = [None] * REQUESTS
+        results: list[object] = [None] * requests
 
         async def one(index: int) -> None:
             async with semaphore:
@@ -112,67 +120,72 @@ async def bare_loop(base: str, concurrency: int = CONCURRENCY) -> float:
                 response.raise_for_status()
                 results[index] = response.json()
 
-        start = time.perf_counter()
         async with anyio.create_task_group() as group:
-            for index in range(REQUESTS):
+            for index in range(requests):
                 group.start_soon(one, index)
-        elapsed = time.perf_counter() - start
     assert all(result is not None for result in results)
-    return elapsed
 
 
-def flow_run(base: str, *, checkpoint: bool, concurrency: int = CONCURRENCY) -> float:
+def flow_run(base: str, requests: int, concurrency: int, checkpoint: bool) -> float:
     """The GETs through a foreach of http sources: seconds (the run only)."""
-    text = FLOW.format(requests=REQUESTS, concurrency=concurrency, base=base)
-    with tempfile.TemporaryDirectory() as directory:
-        prepared = prepare_run(
-            Path(directory) / "bench.flow.md", text=text, checkpoint=checkpoint
-        )
-        run = FlowRun(prepared)
-        start = time.perf_counter()
-        anyio.run(run._execute)
-        elapsed = time.perf_counter() - start
-        assert run.status == "completed", run.error
-        outputs = run.outputs["each"]
-        assert isinstance(outputs, list)
-        assert len(outputs) == REQUESTS
-    return elapsed
+    text = FLOW.format(requests=requests, concurrency=concurrency, base=base)
+    with flow_file(text) as flow:
+        run, seconds = execute(flow, checkpoint=checkpoint)
+    outputs = run.outputs["each"]
+    assert isinstance(outputs, list)
+    assert len(outputs) == requests
+    return seconds
 
 
-def compare(base: str, concurrency: int) -> None:
-    """Print the bare loop's throughput and the flow's, with and without checkpoints."""
-    bare = statistics.median(
-        anyio.run(bare_loop, base, concurrency) for _ in range(ROUNDS)
+def measure(
+    base: str, concurrency: int, sizes: tuple[int, ...], repeats: int
+) -> Workload:
+    """The flow at each size against the bare loop, at one concurrency."""
+    name = f"HTTP fan-out, concurrency {concurrency}"
+    workload = Workload(name, "GETs", "bare httpx loop, same concurrency", repeats)
+    workload.notes = (
+        "median = the run with its checkpoint; "
+        f"target: at least {TARGET:.0%} of the bare loop's throughput"
     )
-    bare_rps = REQUESTS / bare
-    print(
-        f"bare httpx loop, {REQUESTS:,} GETs, concurrency {concurrency}: "
-        f"{bare:.3f}s, {bare_rps:,.0f} req/s"
-    )
-    for checkpoint in (False, True):
-        total = statistics.median(
-            flow_run(base, checkpoint=checkpoint, concurrency=concurrency)
-            for _ in range(ROUNDS)
+    for n in sizes:
+        bare = statistics.median(
+            timed(partial(anyio.run, bare_loop, base, n, concurrency))
+            for _ in range(repeats)
         )
-        rps = REQUESTS / total
-        label = "with checkpoint" if checkpoint else "no checkpoint"
-        print(
-            f"  foreach of http sources ({label}): {total:.3f}s, {rps:,.0f} req/s, "
-            f"{rps / bare_rps:.0%} of bare (target ≥ {TARGET:.0%}), "
-            f"{(total - bare) / REQUESTS * 1e6:+.0f} µs per request"
-        )
+        runs = {
+            checkpoint: statistics.median(
+                flow_run(base, n, concurrency, checkpoint) for _ in range(repeats)
+            )
+            for checkpoint in (True, False)
+        }
+        extra = {
+            "no_checkpoint_s": runs[False],
+            "requests_per_s": round(n / runs[True]),
+            "share_of_bare_throughput": bare / runs[True],
+            "us_per_request_over_bare": (runs[True] - bare) / n * 1e6,
+        }
+        workload.rows.append(Row(n, runs[True], bare, extra))
+    return workload
 
 
 def main() -> None:
+    options = parse_options(__doc__, repeats=5)
+    warm_up()
+    sizes = QUICK_SIZES if options.quick else SIZES
     server, base = start_server()
     try:
-        anyio.run(bare_loop, base)  # warm-up
-        flow_run(base, checkpoint=False)
-        compare(base, CONCURRENCY)
-        compare(base, 1)
+        anyio.run(bare_loop, base, sizes[0], CONCURRENCIES[0])  # warm-ups
+        flow_run(base, sizes[0], CONCURRENCIES[0], checkpoint=False)
+        workloads = [
+            measure(base, concurrency, sizes, options.repeats)
+            for concurrency in CONCURRENCIES
+        ]
     finally:
         server.terminate()
         server.wait()
+    for workload in workloads:
+        show(workload)
+    save(options.results, "bench_http.py", workloads)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ A secret leaks in more shapes than its raw text: inside a JSON string its quotes
 backslashes are escaped (and escaped again when that JSON text is itself a string inside
 JSON), in a URL it is percent-encoded (``quote`` or ``quote_plus``), in a
 Basic-auth header or a data URL it is base64 (standard or URL-safe alphabet), in a
-``repr`` its backslashes double. :class:`SecretMask` searches for all of these forms and
+``repr`` its backslashes double, in HTML its ``&<>"'`` become entities. :class:`SecretMask` searches for all of these forms and
 replaces each with ``***``; :meth:`SecretMask.contains` tells whether any is present (a
 checkpoint uses it to refuse storing an output that holds a secret).
 
@@ -15,6 +15,7 @@ redact ordinary words and numbers (Airflow's masker has the same rule).
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from collections.abc import Iterable
@@ -41,6 +42,9 @@ def _forms(secret: str) -> set[str]:
         # its output is stored or shown as JSON) has its backslashes escaped again
         *(json.dumps(form, ensure_ascii=False)[1:-1] for form in escaped),
         *(json.dumps(form)[1:-1] for form in escaped),
+        # shown in HTML (a widget, a DataFrame's table) ``& < > " '`` are escaped
+        html.escape(secret),
+        html.escape(secret, quote=False),
         quote(secret, safe=""),
         quote(secret),
         quote_plus(secret, safe=""),

@@ -9,9 +9,9 @@ encoding, an output with the secret as a key, an object whose ``repr`` holds it,
 and a fallback, a run that times out, one that is cancelled, one that is killed
 mid-run, and their resumes.
 
-Then every artifact is scanned for the canary in seven encodings (raw, base64 standard
+Then every artifact is scanned for the canary in eight encodings (raw, base64 standard
 and URL-safe with and without padding, ``quote``, ``quote_plus``, JSON-escaped ASCII and
-Unicode; each also as it appears inside a JSON string) and for 16-character fragments of
+Unicode, HTML-escaped; each also as it appears inside a JSON string) and for 16-character fragments of
 the raw value (a cut that kept part of it): stdout and stderr, the flow file with its
 execution log, every file the engine wrote (checkpoint snapshots, journals and locks,
 also mid-run), the JSON reports, every ``FlowRun`` view and message, and the messages of
@@ -217,7 +217,7 @@ def make_canary() -> str:
 
 
 def encodings(canary: str) -> dict[str, tuple[str, ...]]:
-    """The seven encodings searched for, each with its textual forms."""
+    """The eight encodings searched for, each with its textual forms."""
     raw = canary.encode("utf-8")
     std = base64.b64encode(raw).decode("ascii")
     url = base64.urlsafe_b64encode(raw).decode("ascii")
@@ -229,6 +229,7 @@ def encodings(canary: str) -> dict[str, tuple[str, ...]]:
         "url-quote-plus": (urllib.parse.quote_plus(canary),),
         "json": (json.dumps(canary)[1:-1],),
         "json-unicode": (json.dumps(canary, ensure_ascii=False)[1:-1],),
+        "html": (html.escape(canary), html.escape(canary, quote=False)),
     }
 
 

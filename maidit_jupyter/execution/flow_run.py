@@ -37,7 +37,7 @@ __all__ = ["FlowRun", "Outputs"]
 _RESUMABLE = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PAUSED})
 
 
-def _redacted(result: NodeResult, mask: SecretMask) -> NodeResult:
+def redacted_result(result: NodeResult, mask: SecretMask) -> NodeResult:
     """``result`` with the secrets masked in its error, reason and child run."""
     child = result.child
     return replace(
@@ -58,7 +58,7 @@ def _redacted(result: NodeResult, mask: SecretMask) -> NodeResult:
                 message=mask.redact(child.error.message), code=child.error.code
             ),
             results={
-                node_id: _redacted(nested, mask)
+                node_id: redacted_result(nested, mask)
                 for node_id, nested in child.results.items()
             },
         ),
@@ -168,7 +168,7 @@ class FlowRun:
             mask = self._prepared.mask
             self._results = (
                 {
-                    node_id: _redacted(result, mask)
+                    node_id: redacted_result(result, mask)
                     for node_id, result in self._record.results.items()
                 }
                 if mask
@@ -240,6 +240,11 @@ class FlowRun:
     def redact(self, text: str) -> str:
         """``text`` with this run's secret values masked."""
         return self._prepared.mask.redact(text)
+
+    @property
+    def mask(self) -> SecretMask:
+        """This run's secret values and their encodings (for views that show data)."""
+        return self._prepared.mask
 
     # -- acting on it ----------------------------------------------------------------
 

@@ -31,9 +31,10 @@ from maidit_jupyter.execution.events import (
     RunFinished,
     WaveStarted,
 )
-from maidit_jupyter.execution.flow_run import FlowRun
+from maidit_jupyter.execution.flow_run import FlowRun, redacted_result
 from maidit_jupyter.execution.state import NodeResult
 from maidit_jupyter.notebook.dag import COLOURS, DagDrawing
+from maidit_jupyter.redaction import SecretMask
 from maidit_jupyter.reporting.preview import preview
 
 __all__ = ["RunPanel", "WidgetApprover"]
@@ -119,14 +120,23 @@ class RunPanel:
             self.running[event.node_id] = "retrying"
         elif isinstance(event, NodeFinished):
             self.running.pop(event.result.node_id, None)
-            self.results[event.result.node_id] = event.result
+            self.results[event.result.node_id] = self._shown(event.result)
         elif isinstance(event, RunFinished):
             self.running.clear()
             self.status = str(event.record.status)
-            self.results.update(event.record.results)
+            self.results.update(
+                (node_id, self._shown(result))
+                for node_id, result in event.record.results.items()
+            )
             self.finish()
             return
         self._schedule()
+
+    def _shown(self, result: NodeResult) -> NodeResult:
+        """``result`` with the run's secrets masked in its error and reason: the panel
+        keeps only what it may show."""
+        mask = self.flow_run.mask
+        return redacted_result(result, mask) if mask else result
 
     def _schedule(self) -> None:
         """Redraw now if the last redraw is old enough, else once, a little later."""
@@ -197,7 +207,7 @@ class RunPanel:
         return data
 
     def _table(self) -> str:
-        mask = self.flow_run.redact
+        mask = self.flow_run.mask
         rows = []
         for node_id, result in list(self.results.items())[-200:]:
             note = result.error.message if result.error else result.reason or ""
@@ -205,7 +215,7 @@ class RunPanel:
                 "<tr>"
                 f"<td>{html.escape(node_id)}</td><td>{result.status}</td>"
                 f"<td>{result.attempts}</td><td>{result.duration_ms:.0f} ms</td>"
-                f"<td><code>{html.escape(preview(result.output, 60, None, quote=True) if not note else mask(note)[:120])}</code></td>"
+                f"<td><code>{html.escape(preview(result.output, 60, mask, quote=True) if not note else note[:120])}</code></td>"
                 "</tr>"
             )
         return (
@@ -218,7 +228,7 @@ class RunPanel:
         if result is None:
             self.inspector.value = ""
             return
-        redact = self.flow_run.redact
+        mask = self.flow_run.mask
         parts = [
             (
                 f"<b>{html.escape(result.node_id)}</b>: {result.status}, "
@@ -228,15 +238,15 @@ class RunPanel:
         if result.error is not None:
             parts.append(
                 f"<div><b>error</b> <code>{html.escape(result.error.code)}</code>: "
-                f"{html.escape(redact(result.error.message))}</div>"
+                f"{html.escape(result.error.message)}</div>"
             )
         elif result.reason:
-            parts.append(f"<div>{html.escape(redact(result.reason))}</div>")
+            parts.append(f"<div>{html.escape(result.reason)}</div>")
         table = getattr(result.output, "_repr_html_", None)
         if callable(table):
-            parts.append(str(table()))  # a DataFrame shows as its own table
+            parts.append(mask.redact(table()))  # a DataFrame shows as its own table
         else:
-            parts.append(json_tree(result.output, redact))
+            parts.append(json_tree(result.output, mask))
         self.inspector.value = "".join(parts)
 
     # -- actions ---------------------------------------------------------------------
@@ -317,11 +327,11 @@ class WidgetApprover:
         loop = asyncio.get_running_loop()
         self.panel._loop = loop
         answered: asyncio.Future[Answer] = loop.create_future()
-        redact = self.panel.flow_run.redact
-        data = preview(request.data, 400, None, quote=True)
+        mask = self.panel.flow_run.mask
+        data = preview(request.data, 400, mask, quote=True)
         prompt = widgets.HTML(
-            f"{markdown_html(redact(request.prompt))}"
-            f"<pre>{html.escape(redact(data))}</pre>"
+            f"{markdown_html(mask.redact(request.prompt))}"
+            f"<pre>{html.escape(data)}</pre>"
         )
         self.text = (
             widgets.Text(placeholder="optional note") if request.allow_input else None
@@ -373,7 +383,7 @@ _TREE_ITEMS = 200
 _TREE_DEPTH = 8
 
 
-def json_tree(value: Any, redact: Callable[[str], str], depth: int = 0) -> str:
+def json_tree(value: Any, mask: SecretMask, depth: int = 0) -> str:
     """JSON-like data as a collapsible HTML tree (``<details>``), bounded in size."""
     if isinstance(value, dict | list | tuple) and value and depth < _TREE_DEPTH:
         items = (
@@ -385,8 +395,8 @@ def json_tree(value: Any, redact: Callable[[str], str], depth: int = 0) -> str:
             else f"[{len(value)} items]"
         )
         rows = "".join(
-            f"<li><code>{html.escape(redact(str(key)))}</code>: "
-            f"{json_tree(item, redact, depth + 1)}</li>"
+            f"<li><code>{html.escape(mask.redact(str(key)))}</code>: "
+            f"{json_tree(item, mask, depth + 1)}</li>"
             for key, item in items[:_TREE_ITEMS]
         )
         more = (
@@ -399,8 +409,7 @@ def json_tree(value: Any, redact: Callable[[str], str], depth: int = 0) -> str:
             f"<details{opened}><summary>{kind}</summary>"
             f'<ul style="margin:0">{rows}{more}</ul></details>'
         )
-    text = preview(value, 200, None, quote=True)
-    return f"<code>{html.escape(redact(text))}</code>"
+    return f"<code>{html.escape(preview(value, 200, mask, quote=True))}</code>"
 
 
 _INLINE = (

@@ -178,7 +178,7 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
     if args.background:
         flow_run.pending = asyncio.ensure_future(flow_run._execute(observers, pacer))
         return flow_run
-    await flow_run._execute(observers, pacer)
+    interrupt = await _run_until_interrupted(flow_run, observers, pacer)
     if panel is not None and shown is not None:  # the static part: the final state
         shown.update(panel.bundle(), raw=True)
     display(Markdown(flow_run.log_markdown))  # the execution log, below the panel
@@ -187,7 +187,35 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
             await log.write(flow_run.log_markdown + "\n")
     if args.out:
         shell.user_ns[args.out] = flow_run
+    if interrupt is not None:
+        raise interrupt  # the cell ends interrupted: the cells queued after it do not run
     return flow_run
+
+
+async def _run_until_interrupted(
+    flow_run: FlowRun,
+    observers: list[Any],
+    pacer: Callable[[int], Coroutine[Any, Any, None]] | None,
+) -> asyncio.CancelledError | None:
+    """Run ``flow_run``; a kernel interrupt cancels it as the Cancel button does.
+
+    ipykernel turns an interrupt (SIGINT) into a cancellation of the cell's task. Reaching
+    the engine as it is, that would tear the run down with no record: its checkpoint left
+    ``running``, the run object ``running`` for good, and ``%maidit resume`` refusing it.
+    So the run goes on in a task of its own; an interrupt of the cell cancels the run
+    (its running nodes end ``skipped`` "cancelled", the checkpoint is written
+    ``cancelled``), the cell waits for that, and the interrupt is returned for the cell
+    to raise once the log is shown. A second cancellation of the cell stops the waiting.
+    """
+    running = asyncio.ensure_future(flow_run._execute(observers, pacer))
+    try:
+        await asyncio.shield(running)
+    except asyncio.CancelledError as interrupt:
+        flow_run.cancel()
+        await asyncio.wait([running])
+        running.result()  # an engine error, if any, is what the cell reports
+        return interrupt
+    return None
 
 
 def _earlier_run(magics: MaiditMagics, name: str, run_id: str) -> FlowRun:

@@ -17,7 +17,14 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Coroutine,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +160,8 @@ async def resume(
     answers: Mapping[str, str] | None = None,
     checkpoint_policy: str = "pause",
     approver: Approver | None = None,
+    cells: Mapping[str, str] | None = None,
+    namespace: MutableMapping[str, Any] | None = None,
 ) -> FlowRun:
     """Continue the run of ``checkpoint``: reuse every node that succeeded and did not
     change, run the rest (``FlowRun.resume_plan`` says which and why).
@@ -173,6 +182,9 @@ async def resume(
         answers: checkpoint answers (see :func:`run`): how a paused run continues.
         checkpoint_policy: how other checkpoints are answered (see :func:`run`).
         approver: an approver of your own.
+        cells: a notebook's ``%%flow NAME`` cells, for ``cell:NAME`` includes.
+        namespace: a notebook's variables, for python nodes that name a function of the
+            notebook (``FlowRun.resume`` passes those of the run it continues).
     """
     prepared = await anyio.to_thread.run_sync(
         lambda: prepare_resume(
@@ -186,6 +198,8 @@ async def resume(
             keep_going=keep_going,
             timeout_ms=timeout_ms,
             approver=make_approver(answers, checkpoint_policy, approver),
+            cells=cells,
+            namespace=namespace,
         )
     )
     return await _start(prepared, observers, on_start, on_error)

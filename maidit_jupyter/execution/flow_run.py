@@ -262,7 +262,8 @@ class FlowRun:
     async def resume(self, **options: Any) -> FlowRun:
         """Continue this run from its checkpoint (see :func:`maidit_jupyter.resume`).
 
-        A flow that has no file (a notebook cell) resumes with the text it ran.
+        A flow that has no file (a notebook cell) resumes with the text it ran, and
+        with the notebook variables and cells it ran with unless others are given.
         """
         from maidit_jupyter.execution.api import resume
 
@@ -274,6 +275,8 @@ class FlowRun:
             and not await anyio.Path(self._prepared.flow_path).is_file()
         ):
             options["text"] = self.workflow.source
+        options.setdefault("cells", self._prepared.options.cells)
+        options.setdefault("namespace", self._prepared.options.namespace)
         return await resume(self.checkpoint_path, **options)
 
     def to_frame(self) -> Any:

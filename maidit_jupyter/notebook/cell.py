@@ -29,7 +29,7 @@ from IPython.display import Markdown, display
 
 from maidit_jupyter.durations import parse_duration_ms
 from maidit_jupyter.errors import Diagnostic, MaiditError, WorkflowError
-from maidit_jupyter.execution.api import make_approver, resume
+from maidit_jupyter.execution.api import make_approver
 from maidit_jupyter.execution.approval import (
     Answer,
     ApprovalRequest,
@@ -260,9 +260,9 @@ def _resumer(
             if current:
                 current[0](event)
 
-        resumed = await resume(
-            checkpoint,
+        resumed = await old.flow_run.resume(
             text=old.flow_run.workflow.source,
+            cells=magics.cells,  # as they are now: a fixed cell is used
             approver=make_approver(answers, "pause", late),
             observers=[relay],
             on_start=started,

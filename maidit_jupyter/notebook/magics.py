@@ -212,22 +212,9 @@ class MaiditMagics(Magics):
             raise UsageError(f"run {run.run_id[:8]} is {run.status}: nothing to resume")
         import asyncio
 
-        from maidit_jupyter.execution.launch import prepare_resume
-
-        namespace = self.shell.user_ns if self.shell is not None else None
-
         async def go() -> None:
-            # with the notebook's functions, variables and cells, as %%flow --resume
-            prepared = await anyio.to_thread.run_sync(
-                lambda: prepare_resume(
-                    run.checkpoint_path or "",
-                    text=run.workflow.source,
-                    cells=self.cells,
-                    namespace=namespace,
-                )
-            )
-            resumed = FlowRun(prepared)
-            await resumed._execute()
+            # with the notebook's cells as they are now, as %%flow --resume
+            resumed = await run.resume(text=run.workflow.source, cells=self.cells)
             self.runs.append(resumed)
 
         try:

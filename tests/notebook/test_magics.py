@@ -193,6 +193,32 @@ def test_python_nodes_use_the_notebooks_variables_and_functions(
     assert error.message == "the notebook has no variable 'nothing_here'"
 
 
+def test_a_run_resumes_with_the_notebooks_functions(shell: InteractiveShell) -> None:
+    """A run whose python node failed resumes (``FlowRun.resume``, as the panel's
+    Resume button does, and ``%maidit resume``) with the notebook's functions."""
+    shell.run_cell(
+        "rows = [{'name': 'Ada', 'age': 36}, {'name': 'Bo', 'age': 9}]\n"
+        "calls = []\n"
+        "def keep_adults(data, limit):\n"
+        "    calls.append(limit)\n"
+        "    if len(calls) == 1:\n"
+        "        raise ValueError('not yet')\n"
+        "    return [r for r in data if r['age'] >= limit]\n"
+        "async def names_async(data):\n"
+        "    return [r['name'] for r in data]\n"
+    )
+    first = cell(shell, "", INTEROP)
+    assert isinstance(first, FlowRun)
+    assert first.status is RunStatus.FAILED
+    shell.user_ns["job"] = first
+    outcome = shell.run_cell("resumed = await job.resume()")
+    assert outcome.error_in_exec is None, outcome.error_in_exec
+    resumed = shell.user_ns["resumed"]
+    assert resumed.status is RunStatus.COMPLETED, resumed.error
+    assert shell.user_ns["adult_names"] == ["Ada"]
+    assert resumed.results["raw"].reused
+
+
 def test_maidit_subcommands(shell: InteractiveShell, tmp_path: Path) -> None:
     """validate/plan/show for a cell by name, save it, a failing run resumed."""
     checked = HELPER.replace("%%flow shout", "%%flow shout --validate")

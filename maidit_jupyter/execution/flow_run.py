@@ -350,7 +350,33 @@ class FlowRun:
         observers: Sequence[Observer] = (),
         pacer: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
-        """Run it (the API's and the notebook's side)."""
-        self._record = await launch(
-            self._prepared, observers=observers, cancel=self._cancel, pacer=pacer
-        )
+        """Run it (the API's and the notebook's side).
+
+        Cancelling the task that awaits this (a kernel interrupt, a timeout around the
+        call, ``task.cancel()``) cancels the run as :meth:`cancel` does: its running
+        nodes end ``skipped`` ("cancelled"), the run ``cancelled`` with its checkpoint
+        written and resumable; then the cancellation goes on. Torn down mid-step
+        instead, the run would have no record and its checkpoint would stay
+        ``running``.
+        """
+        finished = anyio.Event()
+
+        async def run() -> None:
+            try:
+                with anyio.CancelScope(shield=True):
+                    self._record = await launch(
+                        self._prepared,
+                        observers=observers,
+                        cancel=self._cancel,
+                        pacer=pacer,
+                    )
+            finally:
+                finished.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(run)
+            try:
+                await finished.wait()
+            except anyio.get_cancelled_exc_class():
+                self._cancel.set()  # the group waits for the run to end, then re-raises
+                raise

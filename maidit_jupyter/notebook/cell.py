@@ -197,23 +197,15 @@ async def _run_until_interrupted(
     observers: list[Any],
     pacer: Callable[[int], Coroutine[Any, Any, None]] | None,
 ) -> asyncio.CancelledError | None:
-    """Run ``flow_run``; a kernel interrupt cancels it as the Cancel button does.
+    """Run ``flow_run``; return the kernel interrupt that cancelled it, if one did.
 
-    ipykernel turns an interrupt (SIGINT) into a cancellation of the cell's task. Reaching
-    the engine as it is, that would tear the run down with no record: its checkpoint left
-    ``running``, the run object ``running`` for good, and ``%maidit resume`` refusing it.
-    So the run goes on in a task of its own; an interrupt of the cell cancels the run
-    (its running nodes end ``skipped`` "cancelled", the checkpoint is written
-    ``cancelled``), the cell waits for that, and the interrupt is returned for the cell
-    to raise once the log is shown. A second cancellation of the cell stops the waiting.
+    ipykernel turns an interrupt (SIGINT) into a cancellation of the cell's task; the
+    run then ends ``cancelled`` with its checkpoint written (``FlowRun._execute``), and
+    the cell shows its log before it raises the interrupt.
     """
-    running = asyncio.ensure_future(flow_run._execute(observers, pacer))
     try:
-        await asyncio.shield(running)
+        await flow_run._execute(observers, pacer)
     except asyncio.CancelledError as interrupt:
-        flow_run.cancel()
-        await asyncio.wait([running])
-        running.result()  # an engine error, if any, is what the cell reports
         return interrupt
     return None
 

@@ -11,6 +11,7 @@ import pytest
 
 import maidit_jupyter
 from maidit_jupyter import RunInputError, RunStatus, WorkflowValidationError
+from maidit_jupyter.checkpoints import load_checkpoint
 from maidit_jupyter.execution.state import NodeError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -120,3 +121,52 @@ def test_an_async_handler_is_awaited_and_a_failing_one_is_reported(
     assert run.error.code == "ENOENT"
     assert isinstance(run.error_handler_failure, RuntimeError)
     assert "Error handler failed: RuntimeError: pager down for ***" in caplog.text
+
+
+SLOW = """---
+name: slow
+version: 1.0.0
+---
+<workflow>
+  <transform id="first" type="template"><template>one</template></transform>
+  <delay id="wait" input="first" duration="10s"/>
+  <transform id="last" type="template" input="wait"><template>two</template></transform>
+</workflow>
+"""
+
+
+@pytest.mark.parametrize("how", ["task-cancel", "move-on-after"])
+def test_cancelling_the_awaiting_task_cancels_the_run_cleanly(
+    tmp_path: Path, how: str
+) -> None:
+    """An outside cancellation (a kernel interrupt, a timeout around ``await run``)
+    ends the run ``cancelled`` with its checkpoint written, then propagates; the run
+    resumes to completion."""
+    flow = tmp_path / "slow.flow.md"
+    flow.write_text(SLOW)
+    started: list[maidit_jupyter.FlowRun] = []
+
+    async def main() -> bool:
+        if how == "move-on-after":
+            with anyio.move_on_after(0.3) as scope:
+                await maidit_jupyter.run(flow, on_start=started.append)
+            return scope.cancelled_caught
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: maidit_jupyter.run(flow, on_start=started.append))
+            await anyio.sleep(0.3)
+            group.cancel_scope.cancel()
+        return True
+
+    assert anyio.run(main)
+    [flow_run] = started
+    assert flow_run.status is RunStatus.CANCELLED
+    assert flow_run.results["first"].status.value == "success"
+    assert flow_run.checkpoint_path is not None
+    assert maidit_jupyter.can_resume(flow_run.checkpoint_path)
+    stored = load_checkpoint(flow_run.checkpoint_path)
+    assert stored.status is RunStatus.CANCELLED
+    flow.write_text(SLOW.replace("10s", "1ms"))
+    resumed = maidit_jupyter.resume_sync(flow_run.checkpoint_path)
+    assert resumed.status is RunStatus.COMPLETED
+    assert resumed.results["first"].reused
+    assert resumed.outputs["last"] == "two"

@@ -193,12 +193,20 @@ class MaiditMagics(Magics):
         )
 
     def _run_at(self, rest: list[str]) -> FlowRun:
+        """The run named by a run id (or its start), a row of ``%maidit runs``, or
+        ``--last`` (the default)."""
         if not self.runs:
             raise UsageError("no flow has run in this kernel yet")
+        if not rest or rest[0] == "--last":
+            return self.runs[-1]
+        wanted = rest[0]
+        by_id = [run for run in self.runs if run.run_id.startswith(wanted)]
+        if len({run.run_id for run in by_id}) == 1 and len(wanted) >= 4:
+            return by_id[-1]  # the latest of a resumed run's parts
         try:
-            return self.runs[int(rest[0]) if rest else -1]
+            return self.runs[int(wanted)]
         except (ValueError, IndexError):
-            raise UsageError(f"no run {rest[0]!r}; see %maidit runs") from None
+            raise UsageError(f"no run {wanted!r}; see %maidit runs") from None
 
     def _cell_text(self, name: str) -> str:
         if name not in self.cells:
@@ -230,9 +238,9 @@ class MaiditMagics(Magics):
 
 _COMMANDS = (
     "runs",
-    "log [N]",
+    "log [RUN_ID|N|--last]",
     "cancel",
-    "resume [N]",
+    "resume [RUN_ID|N|--last]",
     "validate NAME|PATH",
     "plan NAME|PATH",
     "show NAME|PATH",

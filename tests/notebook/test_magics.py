@@ -238,6 +238,14 @@ def test_maidit_subcommands(shell: InteractiveShell, tmp_path: Path) -> None:
     assert paused.status is RunStatus.PAUSED
     message = shell.run_line_magic("maidit", "resume")
     assert message.endswith(": paused")  # nobody answers here either
+    by_id = shell.run_line_magic("maidit", f"resume {paused.run_id[:8]}")
+    assert by_id.startswith(f"resumed run {paused.run_id[:8]}")
+    assert shell.run_line_magic("maidit", "resume --last").endswith(": paused")
+    assert (
+        "Execution Log" in shell.run_line_magic("maidit", f"log {paused.run_id}").data
+    )
+    with pytest.raises(UsageError, match="no run 'ffffzzzz'"):
+        shell.run_line_magic("maidit", "log ffffzzzz")
     assert "pausing" in shell.run_line_magic("maidit", "runs").data
 
 

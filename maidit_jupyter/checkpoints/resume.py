@@ -163,19 +163,7 @@ def plan_resume(
                 f"{node_id!r} needs it",
             )
     reused = {node_id for node_id, d in decisions.items() if not d.rerun}
-    carried: dict[str, StoredResult] = {}
-    dropped: list[str] = []
     owners = plan.graph.owners
-    for node_id, stored in checkpoint.results.items():
-        if node_id in decisions:
-            if node_id in reused:
-                carried[node_id] = stored
-            continue
-        node_owners = owners.get(node_id)
-        if not node_owners:
-            dropped.append(node_id)
-        elif all(owner in reused for owner in node_owners):
-            carried[node_id] = stored
     iterations = {
         node_id: done
         for node_id, done in checkpoint.iterations.items()
@@ -184,6 +172,23 @@ def plan_resume(
             for owner in owners.get(node_id, ("",))
         )
     }
+    carried: dict[str, StoredResult] = {}
+    dropped: list[str] = []
+    for node_id, stored in checkpoint.results.items():
+        if node_id in decisions:
+            if node_id in reused:
+                carried[node_id] = stored
+            continue
+        node_owners = owners.get(node_id)
+        if not node_owners:
+            dropped.append(node_id)
+        elif all(owner in reused for owner in node_owners) or (
+            # a block resumed after its finished iterations: their nested results stand
+            # (iterations that run again replace them; none left: they are the last)
+            stored.result.status is NodeStatus.SUCCESS
+            and all(owner in reused or owner in iterations for owner in node_owners)
+        ):
+            carried[node_id] = stored
     return ResumePlan(
         decisions=tuple(decisions[node_id] for node_id in order),
         carried=carried,

@@ -44,6 +44,7 @@ from maidit_jupyter.expressions.values import Value
 from maidit_jupyter.persistence.durable import (
     FileOps,
     JournalWriter,
+    default_ops,
     remove_stale_temps,
     write_atomic,
 )
@@ -247,7 +248,8 @@ class CheckpointWriter:
             self._journal.close()
             self._journal = None
         try:
-            (self.ops or FileOps()).unlink(journal_path(self.path))
+            # the default ops, like every other durable call (not a fresh FileOps())
+            (self.ops or default_ops()).unlink(journal_path(self.path))
         except FileNotFoundError:
             pass
         except OSError as exc:

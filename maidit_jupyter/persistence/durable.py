@@ -48,6 +48,7 @@ __all__ = [
     "JournalScan",
     "JournalWriter",
     "append_durable",
+    "default_ops",
     "read_journal",
     "remove_stale_temps",
     "scan_journal",
@@ -149,6 +150,11 @@ class FileOps:
 
 
 _DEFAULT_OPS = FileOps()
+
+
+def default_ops() -> FileOps:
+    """The OS calls used when none are given (a test may swap them for faulty ones)."""
+    return _DEFAULT_OPS
 
 
 def _describe(exc: OSError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import textwrap
 from pathlib import Path
@@ -20,6 +21,7 @@ from maidit_jupyter import (
 )
 from maidit_jupyter.checkpoints import journal_path, load_checkpoint
 from maidit_jupyter.execution.events import NodeFinished, RunEvent
+from maidit_jupyter.persistence import durable
 from maidit_jupyter.persistence.lock import RunLock
 
 STEPS = textwrap.dedent(
@@ -442,3 +444,39 @@ def test_a_while_resumes_with_the_variables_its_iterations_left(tmp_path: Path) 
     second = maidit_jupyter.resume_sync(checkpoint_of(first))
     assert second.status is RunStatus.COMPLETED
     assert ledger(tmp_path)[3:] == ["w-3", "w-4", "w-5"]
+
+
+def test_a_loop_resumed_after_its_last_iteration_keeps_its_nested_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped between the record of a loop's last iteration and the loop's own record
+    (here the journal write of that record fails), the resume runs no iteration again
+    and still reports the nested nodes as an uninterrupted run does: succeeded, with the
+    last iteration's output (they were "skipped: never reached")."""
+    body = (
+        '<loop id="each" max="3">'
+        '<transform id="work" type="python" function="steps:marked">'
+        '<arg name="name" value="it-{{ $iteration }}"/></transform></loop>'
+    )
+    flow = write_flow(tmp_path, body, "")
+
+    class FailTheLoopRecord(durable.FileOps):
+        def write(self, fd: int, data: bytes | memoryview) -> int:
+            if b'"node":"each"' in bytes(data):
+                raise OSError(errno.ENOSPC, "injected")
+            return super().write(fd, data)
+
+    monkeypatch.setattr(durable, "_DEFAULT_OPS", FailTheLoopRecord())
+    first = maidit_jupyter.run_sync(flow)
+    assert first.error is not None
+    assert first.error.code == "CHECKPOINT_FAILED"
+    monkeypatch.setattr(durable, "_DEFAULT_OPS", durable.FileOps())
+    stored = load_checkpoint(checkpoint_of(first))
+    assert "each" not in stored.results
+    assert max(stored.iterations["each"]) == 2
+    second = maidit_jupyter.resume_sync(checkpoint_of(first))
+    assert second.status is RunStatus.COMPLETED
+    assert ledger(tmp_path) == ["it-0", "it-1", "it-2"]
+    assert second.results["work"].status is NodeStatus.SUCCESS
+    assert second.outputs["work"] == {"name": "it-2"}
+    assert second.outputs["each"] == {"name": "it-2"}

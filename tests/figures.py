@@ -78,8 +78,9 @@ FIGURES: dict[str, Figure] = {
         Figure(
             6,
             "malformed flows",
-            "{tried:,.0f} malformed flows tried (hypothesis) and {fuzzed:,.0f} atheris "
-            "executions: {crashes:,.0f} non-FlowError exceptions, "
+            "{tried:,.0f} malformed flows (hypothesis), {fuzzed:,.0f} atheris "
+            "executions and {expressions:,.0f} random expressions and templates: "
+            "{crashes:,.0f} exceptions other than diagnostics, "
             "{unlocated:,.0f} without line:col, p99 {p99_ms:.1f} ms",
             "0 crashes; 100% located; p99 < 50 ms",
             lambda c: _zero("crashes", "unlocated")(c) and c.get("p99_ms", 0) < 50,

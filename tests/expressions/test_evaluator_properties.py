@@ -26,6 +26,7 @@ from maidit_jupyter.expressions.evaluator import Evaluator, Function
 from maidit_jupyter.expressions.limits import EvaluationLimits
 from maidit_jupyter.expressions.scope import NodeOutputs, RootScope
 from maidit_jupyter.expressions.values import UNDEFINED, Value
+from tests import figures
 
 NODE_IDS = frozenset({"fetch", "fetch-data"})
 FIXED_NOW = datetime(2026, 2, 7, 15, 47, 17, 900000, tzinfo=UTC)
@@ -33,7 +34,7 @@ LIMITS = EvaluationLimits(
     max_string_length=20_000, max_items=2_000, max_steps=20_000, max_depth=30
 )
 SETTINGS = settings(
-    max_examples=600,
+    max_examples=figures.scale(unit=600, ci=3_000, long=20_000),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -110,9 +111,11 @@ def check(text: str, *, template: bool = False) -> None:
     except ExpressionError as exc:
         value = exc
     except BaseException as exc:  # noqa: BLE001 - anything else is a crash
+        figures.count("malformed flows", expressions=1, crashes=1)
         pytest.fail(
             f"{text!r} raised {type(exc).__name__}: {str(exc)[:200]}", pytrace=False
         )
+    figures.count("malformed flows", expressions=1)
     if isinstance(value, ExpressionError):
         assert isinstance(value.code, ErrorCode)
         assert str(value.code).startswith("EXPR_")
@@ -138,6 +141,7 @@ TOKENS = [
 ]
 
 
+@pytest.mark.reliability
 @SETTINGS
 @given(st.text(max_size=60))
 def test_arbitrary_characters(text: str) -> None:
@@ -145,6 +149,7 @@ def test_arbitrary_characters(text: str) -> None:
     check(text)
 
 
+@pytest.mark.reliability
 @SETTINGS
 @given(st.lists(st.sampled_from(TOKENS), max_size=25).map("".join))
 def test_arbitrary_token_soup(text: str) -> None:
@@ -152,7 +157,8 @@ def test_arbitrary_token_soup(text: str) -> None:
     check(text)
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.reliability
+@settings(max_examples=figures.scale(300, 1_500, 10_000), deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), max_size=25).map("".join))
 def test_arbitrary_template(text: str) -> None:
     """Any token run inside ``{{ }}`` renders to a string or raises an EXPR_ error."""
@@ -315,6 +321,7 @@ TREES = st.recursive(
 )
 
 
+@pytest.mark.reliability
 @SETTINGS
 @given(TREES)
 def test_random_expression_trees(text: str) -> None:
@@ -322,7 +329,8 @@ def test_random_expression_trees(text: str) -> None:
     check(text)
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.reliability
+@settings(max_examples=figures.scale(300, 1_500, 10_000), deadline=None)
 @given(TREES)
 def test_random_trees_in_templates(text: str) -> None:
     """A well-formed tree rendered in a template: a string or an EXPR_ error."""

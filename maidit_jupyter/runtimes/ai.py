@@ -81,6 +81,7 @@ from maidit_jupyter.runtimes.ai_schema import (
     tool_parameters,
 )
 from maidit_jupyter.runtimes.base import NodeContext
+from maidit_jupyter.runtimes.egress import EgressBlocked, flow_http_settings
 
 if TYPE_CHECKING:
     import httpx
@@ -275,7 +276,9 @@ class AITransform:
                 code="RUNTIME_MISSING_DEPENDENCY",
             ) from None
         call = _resolve(ctx)
-        client = await ctx.resources.get(_RESOURCE_KEY, _open_client, _close_client)
+        client = await ctx.resources.get(
+            _RESOURCE_KEY, lambda: _open_client(ctx), _close_client
+        )
         usage = _Usage()
         ctx.meta["model"] = call.model
         user = call.user
@@ -326,6 +329,11 @@ class AITransform:
                     auth=call.auth or httpx.USE_CLIENT_DEFAULT,
                     timeout=call.request_timeout_s,
                 )
+            except EgressBlocked as exc:
+                raise AIError(
+                    f"AI request to {call.origin}: egress blocked: {exc.reason}",
+                    code="RUNTIME_EGRESS_BLOCKED",
+                ) from None
             except httpx.TimeoutException:
                 limit = call.request_timeout_s * 1000
                 if call.timeout_is_node_deadline:
@@ -576,10 +584,12 @@ def _api_key(ctx: NodeContext, front: Mapping[str, Any], loopback: bool) -> str 
     )
 
 
-async def _open_client() -> httpx.AsyncClient:
-    import httpx
+async def _open_client(ctx: NodeContext) -> httpx.AsyncClient:
+    """The run's AI client, under the flow's egress policy (``http:`` in the
+    frontmatter), as HTTP nodes are."""
+    from maidit_jupyter.runtimes.http_transport import open_client
 
-    return httpx.AsyncClient(follow_redirects=False)
+    return open_client(flow_http_settings(ctx.frontmatter).policy)
 
 
 async def _close_client(client: httpx.AsyncClient) -> None:

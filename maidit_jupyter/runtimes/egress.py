@@ -33,6 +33,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from maidit_jupyter.errors import NodeRuntimeError
+
 __all__ = [
     "DEFAULT_MAX_REDIRECTS",
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -40,6 +42,7 @@ __all__ = [
     "EgressPolicy",
     "HttpSettings",
     "PolicyError",
+    "flow_http_settings",
     "read_http_settings",
 ]
 
@@ -271,6 +274,19 @@ def _count(value: Any, key: str, default: int, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise PolicyError(f"http.{key} must be a whole number ≥ {minimum}")
     return value
+
+
+def flow_http_settings(frontmatter: Any) -> HttpSettings:
+    """The ``http`` section of a flow's frontmatter (``None``: no frontmatter), read.
+
+    Raises:
+        NodeRuntimeError: ``RUNTIME_INVALID_CONFIG`` when it cannot be read.
+    """
+    section = frontmatter.http if frontmatter is not None else None
+    try:
+        return read_http_settings(section)
+    except PolicyError as exc:
+        raise NodeRuntimeError(str(exc), code="RUNTIME_INVALID_CONFIG") from None
 
 
 def read_http_settings(section: Mapping[str, Any] | None) -> HttpSettings:

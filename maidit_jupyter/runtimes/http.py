@@ -53,8 +53,7 @@ from maidit_jupyter.runtimes.base import NodeContext
 from maidit_jupyter.runtimes.egress import (
     EgressBlocked,
     HttpSettings,
-    PolicyError,
-    read_http_settings,
+    flow_http_settings,
 )
 from maidit_jupyter.runtimes.formats import parse_data, render_text
 from maidit_jupyter.runtimes.oauth2 import OAuth2Config, TokenCache
@@ -169,11 +168,7 @@ async def _open_session(ctx: NodeContext) -> _Session:
         ) from None
     from maidit_jupyter.runtimes.http_transport import open_client
 
-    section = ctx.frontmatter.http if ctx.frontmatter is not None else None
-    try:
-        settings = read_http_settings(section)
-    except PolicyError as exc:
-        raise NodeRuntimeError(str(exc), code=INVALID_CONFIG) from None
+    settings = flow_http_settings(ctx.frontmatter)
     return _Session(
         client=open_client(settings.policy), settings=settings, secrets=ctx.secrets
     )

@@ -13,6 +13,7 @@ Imported only when an HTTP node runs: httpx is an optional dependency.
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -140,12 +141,17 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with its connection pool on a :class:`GuardedBackend`."""
 
-    def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
+    def __init__(
+        self,
+        backend: GuardedBackend,
+        limits: httpx.Limits,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         super().__init__(limits=limits, trust_env=False)
         # The pool httpx built has the default backend; this one is the same pool on
         # the guarded backend (httpcore's public constructor; httpx keeps it as _pool).
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context or httpx.create_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -156,19 +162,26 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 
 
 def open_client(
-    policy: EgressPolicy, *, resolver: Resolver | None = None
+    policy: EgressPolicy,
+    *,
+    resolver: Resolver | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
     """A run's client: pooled connections, egress checked, redirects left to the caller.
 
-    Proxies from the environment are not used: through a proxy the address connected
-    would be the proxy's, and the policy could not be enforced.
+    Every node that talks HTTP (http, ai, the SendGrid provider of email) goes through
+    one of these. Proxies from the environment are not used: through a proxy the
+    address connected would be the proxy's, and the policy could not be enforced.
+    ``ssl_context`` replaces the default certificate checks (a node's own CA file).
     """
     limits = httpx.Limits(
         max_connections=MAX_CONNECTIONS,
         max_keepalive_connections=MAX_CONNECTIONS,
         keepalive_expiry=5.0,
     )
-    transport = _GuardedTransport(GuardedBackend(policy, resolver=resolver), limits)
+    transport = _GuardedTransport(
+        GuardedBackend(policy, resolver=resolver), limits, ssl_context
+    )
     return httpx.AsyncClient(
         transport=transport, follow_redirects=False, trust_env=False
     )

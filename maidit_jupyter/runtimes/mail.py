@@ -66,6 +66,7 @@ from maidit_jupyter.expressions.values import (
 )
 from maidit_jupyter.redaction import SecretMask
 from maidit_jupyter.runtimes.base import NodeContext
+from maidit_jupyter.runtimes.egress import EgressBlocked, flow_http_settings
 from maidit_jupyter.runtimes.mail_message import (
     FORBIDDEN_CHARS,
     EmailError,
@@ -655,18 +656,26 @@ async def _send_sendgrid(
             "the sendgrid provider needs httpx: pip install 'maidit_jupyter[http]'",
             code="RUNTIME_MISSING_DEPENDENCY",
         ) from None
+    from maidit_jupyter.runtimes.http_transport import open_client
+
     verify = await anyio.to_thread.run_sync(tls.context)
+    policy = flow_http_settings(ctx.frontmatter).policy  # as HTTP nodes are
     failure: EmailError | None = None
     response: httpx.Response | None = None
     try:
-        async with httpx.AsyncClient(
-            timeout=timeout_s, verify=verify, follow_redirects=False
-        ) as client:
+        async with open_client(policy, ssl_context=verify) as client:
             response = await client.post(
                 url,
                 json=sendgrid_payload(mail),
                 headers={"Authorization": f"Bearer {key}"},
+                timeout=timeout_s,
             )
+    except EgressBlocked as exc:
+        failure = EmailError(
+            f"the request to SendGrid at {urlsplit(url).hostname}: egress blocked: "
+            f"{exc.reason}",
+            code="RUNTIME_EGRESS_BLOCKED",
+        )
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text:

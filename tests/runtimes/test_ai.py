@@ -765,3 +765,24 @@ def test_conform_reports_paths() -> None:
 def test_retry_after(header: str, seconds: float | None) -> None:
     expected = None if seconds is None else seconds * 1000
     assert parse_retry_after_ms(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("frontmatter", "reason"),
+    [
+        ("http:\n  deny_hosts: [private]\n", "private address"),
+        ("http:\n  allow_hosts: [api.example.com]\n", "not in http.allow_hosts"),
+    ],
+)
+def test_the_flows_egress_policy_applies_to_ai_nodes(
+    ai_server: AIServer, tmp_path: Path, frontmatter: str, reason: str
+) -> None:
+    """The frontmatter's http section binds AI nodes as it binds HTTP nodes: the
+    request is refused before it connects, and not retried."""
+    flow = write_flow(tmp_path, ai_node(ai_server), frontmatter=frontmatter)
+    flow_run = run(flow)
+    code, message = failure(flow_run)
+    assert code == "RUNTIME_EGRESS_BLOCKED", message
+    assert reason in message
+    assert ai_server.requests == []
+    assert flow_run.results["ask"].attempts == 1

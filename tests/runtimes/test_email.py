@@ -1285,3 +1285,26 @@ def test_every_email_setting_is_known_to_the_validator(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_flows_egress_policy_applies_to_sendgrid(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """SendGrid's API is reached as HTTP nodes reach theirs: under the flow's policy."""
+    flow = write_flow(
+        tmp_path,
+        sendgrid_attrs(
+            httpserver, 'to="ann@example.com" from="r@example.com" subject="Hi"'
+        ),
+        secrets=("SENDGRID_KEY",),
+    )
+    flow.write_text(
+        flow.read_text().replace(
+            "version: 1.0.0\n", "version: 1.0.0\nhttp:\n  deny_hosts: [private]\n", 1
+        )
+    )
+    flow_run = run(flow, secrets={"SENDGRID_KEY": "SG.test-key-123"})
+    code, message = failure(flow_run)
+    assert code == "RUNTIME_EGRESS_BLOCKED", message
+    assert "private address" in message
+    assert httpserver.log == []

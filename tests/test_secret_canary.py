@@ -163,8 +163,9 @@ LEAKY = (
     '  <source id="always-limited" type="python" function="helpers:limited">'
     '<arg name="token" value="{{ $secrets.API_TOKEN }}"/>'
     '<on-error><retry max="2" backoff="fixed" base="1ms"/></on-error></source>\n'
-    f'  <sink id="save" type="file" input="greet"><path>./{SINK_DIR}/greeting.json'
-    "</path></sink>\n"
+    # the flow means to write the secret into its file (D4: it has to say so)
+    f'  <sink id="save" type="file" input="greet" allow-secrets="true">'
+    f"<path>./{SINK_DIR}/greeting.json</path></sink>\n"
     "</workflow>\n"
 )
 

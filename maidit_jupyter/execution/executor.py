@@ -623,6 +623,7 @@ class _Run:
             resources=self.resources,
             run_id=self.run_id,
             namespace=self.options.namespace,
+            mask=self.options.mask,
         )
         output = await runtime.run(ctx)
         return _WithMeta(output, ctx.meta) if ctx.meta else output

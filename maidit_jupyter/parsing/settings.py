@@ -95,6 +95,7 @@ RUNTIMES: Mapping[str, Mapping[str, Setting]] = {
         "createDir": _BOOL,
         "encoding": _TEXT,
         "append": _BOOL,
+        "allow-secrets": _BOOL,
     },
     "database:source": {
         "connection": _REQUIRED,
@@ -133,6 +134,7 @@ RUNTIMES: Mapping[str, Mapping[str, Setting]] = {
         "timeout": _DURATION,
         "base-url": _TEXT,
         "api-key": _NAME,
+        "allow-secrets": _BOOL,
     },
     "email:sink": {
         "provider": Setting(choices=("smtp", "sendgrid")),
@@ -155,6 +157,7 @@ RUNTIMES: Mapping[str, Mapping[str, Setting]] = {
         "text": _TEXT,
         "html": _TEXT,
         "timeout": _DURATION,
+        "allow-secrets": _BOOL,
     },
 }
 

@@ -82,6 +82,7 @@ from maidit_jupyter.runtimes.ai_schema import (
 )
 from maidit_jupyter.runtimes.base import NodeContext
 from maidit_jupyter.runtimes.egress import EgressBlocked, flow_http_settings
+from maidit_jupyter.runtimes.exposure import refuse_secrets
 
 if TYPE_CHECKING:
     import httpx
@@ -276,6 +277,7 @@ class AITransform:
                 code="RUNTIME_MISSING_DEPENDENCY",
             ) from None
         call = _resolve(ctx)
+        refuse_secrets(ctx, "AI node", call.system, call.user)
         client = await ctx.resources.get(
             _RESOURCE_KEY, lambda: _open_client(ctx), _close_client
         )

@@ -25,6 +25,7 @@ from maidit_jupyter.expressions.compiled import ExpressionCompiler
 from maidit_jupyter.expressions.evaluator import Evaluator
 from maidit_jupyter.expressions.scope import Scope
 from maidit_jupyter.expressions.values import UNDEFINED, Value
+from maidit_jupyter.redaction import SecretMask
 from maidit_jupyter.syntax.nodes import ConfiguredNode, Node
 from maidit_jupyter.syntax.workflow import Frontmatter
 
@@ -121,6 +122,8 @@ class NodeContext:
     meta: dict[str, Any] = field(default_factory=dict)
     #: the notebook's variables (python nodes' ``var=`` and bare function names).
     namespace: MutableMapping[str, Any] | None = None
+    #: the run's secret values and their encodings (None: no secrets).
+    mask: SecretMask | None = None
 
     @property
     def config(self) -> Mapping[str, Any]:

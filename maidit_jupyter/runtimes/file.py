@@ -14,6 +14,7 @@ import anyio
 from maidit_jupyter.errors import NodeRuntimeError
 from maidit_jupyter.expressions.values import UNDEFINED, Value, to_string, truthy
 from maidit_jupyter.runtimes.base import NodeContext
+from maidit_jupyter.runtimes.exposure import refuse_secrets
 from maidit_jupyter.runtimes.files import (
     detect_write_format,
     read_data,
@@ -69,6 +70,7 @@ class FileSink:
         """Write the input; the output is ``{path, bytes, format}``."""
         shown = _path_text(ctx)
         path = resolve_path(shown, ctx.base_dir)
+        refuse_secrets(ctx, "file sink", ctx.input)
         fmt = detect_write_format(path, _format(ctx), ctx.input)
         write = partial(
             write_data,

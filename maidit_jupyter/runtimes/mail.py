@@ -67,6 +67,7 @@ from maidit_jupyter.expressions.values import (
 from maidit_jupyter.redaction import SecretMask
 from maidit_jupyter.runtimes.base import NodeContext
 from maidit_jupyter.runtimes.egress import EgressBlocked, flow_http_settings
+from maidit_jupyter.runtimes.exposure import refuse_secrets
 from maidit_jupyter.runtimes.mail_message import (
     FORBIDDEN_CHARS,
     EmailError,
@@ -738,6 +739,9 @@ class EmailSink:
             )
         masker = _Masker(SecretMask(_values(ctx.secrets)))
         mail = compose(ctx)
+        refuse_secrets(
+            ctx, "email sink", mail.subject, mail.text or "", mail.html or ""
+        )
         if provider == "sendgrid":
             result = await _send_sendgrid(ctx, mail, masker)
         else:

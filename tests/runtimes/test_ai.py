@@ -786,3 +786,33 @@ def test_the_flows_egress_policy_applies_to_ai_nodes(
     assert reason in message
     assert ai_server.requests == []
     assert flow_run.results["ask"].attempts == 1
+
+
+def test_a_secret_in_the_prompt_is_refused_unless_allowed(
+    ai_server: AIServer, tmp_path: Path
+) -> None:
+    """A secret templated into a prompt would be sent to the model as text: the node
+    fails naming it and no request is made, unless it says allow-secrets="true"."""
+    frontmatter = "secrets: [DB_PASSWORD]\n"
+    children = "<user>The password is {{ $secrets.DB_PASSWORD }}</user>"
+    flow = write_flow(
+        tmp_path, ai_node(ai_server, children=children), frontmatter=frontmatter
+    )
+    flow_run = run(flow, secrets={"DB_PASSWORD": "hunter2-long"})
+    code, message = failure(flow_run)
+    assert code == "RUNTIME_SECRET_EXPOSED", message
+    assert "DB_PASSWORD" in message
+    assert ai_server.requests == []
+    allowed = write_flow(
+        tmp_path,
+        ai_node(ai_server, attrs='allow-secrets="true"', children=children),
+        frontmatter=frontmatter,
+        name="allowed.flow.md",
+    )
+    ai_server.script(text("noted"))
+    flow_run = run(allowed, secrets={"DB_PASSWORD": "hunter2-long"})
+    assert flow_run.status is RunStatus.COMPLETED, flow_run.results["ask"]
+    assert len(ai_server.requests) == 1
+    meta = flow_run.results["ask"].meta
+    assert meta is not None
+    assert meta["secrets_sent"] == ["DB_PASSWORD"]

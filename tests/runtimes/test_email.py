@@ -1308,3 +1308,43 @@ def test_the_flows_egress_policy_applies_to_sendgrid(
     assert code == "RUNTIME_EGRESS_BLOCKED", message
     assert "private address" in message
     assert httpserver.log == []
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        'subject="Key {{ $secrets.SENDGRID_KEY }}"',
+        "<text>key: {{ $secrets.SENDGRID_KEY }}</text>",
+    ],
+)
+def test_a_secret_in_the_message_is_refused_unless_allowed(
+    tmp_path: Path, shared_smtp: SmtpServer, part: str
+) -> None:
+    """A secret templated into the subject or body would leave as mail content: the
+    node fails naming it and sends nothing, unless it says allow-secrets="true"."""
+    attributes, children = (part, "") if part.startswith("subject") else ("", part)
+    base = 'to="ann@example.com" from="r@example.com"'
+    if not attributes:
+        base += ' subject="Report"'
+    for allowed in (False, True):
+        shared_smtp.messages.clear()
+        extra = ' allow-secrets="true"' if allowed else ""
+        flow = write_flow(
+            tmp_path,
+            smtp_attrs(shared_smtp, f"{base} {attributes}{extra}"),
+            children=f"    {children}" if children else "",
+            secrets=("SENDGRID_KEY",),
+        )
+        flow_run = run(flow, secrets={"SENDGRID_KEY": "SG.key-42-secret"})
+        if not allowed:
+            code, message = failure(flow_run)
+            assert code == "RUNTIME_SECRET_EXPOSED", message
+            assert "SENDGRID_KEY" in message
+            assert "SG.key-42-secret" not in message
+            assert shared_smtp.messages == []
+        else:
+            assert flow_run.status is RunStatus.COMPLETED, flow_run.results["mail"]
+            assert len(shared_smtp.messages) == 1
+            meta = flow_run.results["mail"].meta
+            assert meta is not None
+            assert meta["secrets_sent"] == ["SENDGRID_KEY"]

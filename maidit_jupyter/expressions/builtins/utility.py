@@ -89,6 +89,9 @@ def _stringify(
     if isinstance(value, int | float):
         return _number(value)
     if isinstance(value, str):
+        ctx.check_string(
+            len(value) + 2, "JSON"
+        )  # escaping never shortens: refuse early
         return _quote(value)
     if not (is_array(value) or is_object(value)):
         return "null"  # nothing else reaches an expression

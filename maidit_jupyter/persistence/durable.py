@@ -403,7 +403,9 @@ class JournalWriter:
     Args:
         path: the journal file (created if missing; its directory must exist; a
             symlink there is refused).
-        fsync: fsync after each record (and the directory when the file is created).
+        fsync: fsync after each record (and the directory when the file is created);
+            ``False``: only :meth:`sync` and :meth:`reset` fsync (the first also the
+            directory of a file this writer created, so its name survives power loss).
         ops: the OS calls to use.
     """
 
@@ -453,6 +455,9 @@ class JournalWriter:
                 raise _fail(path, step, exc) from exc
             raise
         self._fd, self._size = fd, scan.valid_length
+        #: a new file's directory entry is durable only once its directory is fsynced;
+        #: a group-committing writer does that at its first sync
+        self._entry_durable = not created or self.fsync
 
     @property
     def closed(self) -> bool:
@@ -523,6 +528,10 @@ class JournalWriter:
             if length is not None:
                 self._ops.truncate(fd, length)
             self._ops.fsync(fd)
+            if not self._entry_durable:
+                step = "fsync of the directory"
+                self._ops.fsync_dir(self.path.parent)
+                self._entry_durable = True
         except OSError as exc:
             self.close()
             raise _fail(self.path, step, exc) from exc

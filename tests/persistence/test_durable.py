@@ -575,6 +575,31 @@ def test_journal_fsyncs_only_when_asked(
     assert ops.steps == expected * 2
 
 
+def test_a_group_committing_journal_makes_its_name_durable_at_the_first_sync(
+    tmp_path: Path,
+) -> None:
+    """With ``fsync=False`` a new journal's directory entry is fsynced with the first
+    group commit (else power loss could drop the whole file, its synced records with
+    it), and only then; a journal that existed already needs no directory fsync."""
+    ops = FaultyOps()
+    with JournalWriter(tmp_path / "j", fsync=False, ops=ops) as writer:
+        writer.append(b"a")
+        assert [c for c in ops.calls if c.startswith("fsync")] == []
+        writer.sync()
+        writer.append(b"b")
+        writer.sync()
+    assert [c for c in ops.calls if c.startswith("fsync")] == [
+        "fsync",
+        "fsync_dir",
+        "fsync",
+    ]
+    again = FaultyOps()
+    with JournalWriter(tmp_path / "j", fsync=False, ops=again) as writer:
+        writer.append(b"c")
+        writer.sync()
+    assert [c for c in again.calls if c.startswith("fsync")] == ["fsync"]
+
+
 CRASH_APPEND = (
     CRASHING_OPS
     + """

@@ -67,6 +67,14 @@ FIGURES: dict[str, Figure] = {
             lambda c: c.get("kills", 0) >= 100 and c.get("failures", 0) == 0,
         ),
         Figure(
+            3,
+            "power loss",
+            "{states:,.0f} power-loss states (lost, torn and unrenamed writes at every "
+            "durable step): {torn:,.0f} torn checkpoints, {lost:,.0f} completed but lost",
+            "0 torn checkpoints; 0 completed-but-lost nodes",
+            lambda c: c.get("states", 0) > 0 and _zero("torn", "lost")(c),
+        ),
+        Figure(
             4,
             "io faults",
             "{faults:,.0f} I/O faults injected (ENOSPC, EIO, EACCES, failed fsync; transient "

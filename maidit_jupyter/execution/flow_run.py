@@ -360,6 +360,7 @@ class FlowRun:
         ``running``.
         """
         finished = anyio.Event()
+        failure: list[Exception] = []  # raised as is, not inside an exception group
 
         async def run() -> None:
             try:
@@ -370,6 +371,8 @@ class FlowRun:
                         cancel=self._cancel,
                         pacer=pacer,
                     )
+            except Exception as exc:  # noqa: BLE001 - re-raised below
+                failure.append(exc)
             finally:
                 finished.set()
 
@@ -380,3 +383,5 @@ class FlowRun:
             except anyio.get_cancelled_exc_class():
                 self._cancel.set()  # the group waits for the run to end, then re-raises
                 raise
+        if failure:
+            raise failure[0]

@@ -12,6 +12,8 @@ import pytest
 import maidit_jupyter
 from maidit_jupyter import RunInputError, RunStatus, WorkflowValidationError
 from maidit_jupyter.checkpoints import load_checkpoint
+from maidit_jupyter.errors import PersistenceError
+from maidit_jupyter.execution import flow_run
 from maidit_jupyter.execution.state import NodeError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -170,3 +172,18 @@ def test_cancelling_the_awaiting_task_cancels_the_run_cleanly(
     assert resumed.status is RunStatus.COMPLETED
     assert resumed.results["first"].reused
     assert resumed.outputs["last"] == "two"
+
+
+def test_an_engine_error_is_raised_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error escaping the engine reaches the caller as is (not in a group)."""
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise PersistenceError("the disk is gone")
+
+    monkeypatch.setattr(flow_run, "launch", broken)
+    flow = tmp_path / "slow.flow.md"
+    flow.write_text(SLOW)
+    with pytest.raises(PersistenceError, match="the disk is gone"):
+        maidit_jupyter.run_sync(flow)

@@ -13,7 +13,7 @@ import maidit_jupyter
 from maidit_jupyter import RunInputError, RunStatus, WorkflowValidationError
 from maidit_jupyter.checkpoints import load_checkpoint
 from maidit_jupyter.errors import PersistenceError
-from maidit_jupyter.execution import flow_run
+from maidit_jupyter.execution import flow_run as flow_run_module
 from maidit_jupyter.execution.state import NodeError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -182,7 +182,7 @@ def test_an_engine_error_is_raised_as_itself(
     async def broken(*args: object, **kwargs: object) -> None:
         raise PersistenceError("the disk is gone")
 
-    monkeypatch.setattr(flow_run, "launch", broken)
+    monkeypatch.setattr(flow_run_module, "launch", broken)
     flow = tmp_path / "slow.flow.md"
     flow.write_text(SLOW)
     with pytest.raises(PersistenceError, match="the disk is gone"):

@@ -239,12 +239,17 @@ def read_data(
 
 
 def _existing(target: Path, path: Path, encoding: str) -> tuple[str, bool]:
-    """Return the text of the file for an append, and whether it had a BOM."""
+    """Return the text of the file for an append, and whether it had a BOM (a
+    symlink swapped in at ``target`` is a traversal, never read through)."""
     try:
-        data = target.read_bytes()
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with open(fd, "rb", closefd=True) as file:
+            data = file.read()
     except FileNotFoundError:
         return "", False
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _traversal(str(path)) from None
         raise _os_error("read", path, error) from None
     bom = data.startswith(codecs.BOM_UTF8) and _codec(encoding) == "utf-8-sig"
     return _decode(data, encoding, path), bom

@@ -195,3 +195,19 @@ def test_a_directory_swapped_for_a_symlink_is_never_written_through(
     assert not (outside / "out.txt").exists(), outcomes
     assert outcomes["read_outside"] == 0, outcomes
     assert outcomes["written"] > 0, outcomes
+
+
+def test_an_append_never_reads_through_a_symlink_swapped_in(
+    layout: tuple[Path, Path],
+) -> None:
+    """The file itself swapped for a link after the check: an append refuses it, so the
+    outside file is neither read into the base nor changed."""
+    base, outside = layout
+    (base / "log.txt").symlink_to(outside / "secret.txt")
+    with pytest.raises(NodeRuntimeError) as refused:
+        write_data(
+            base / "log.txt", "more", "text", append=True, base=base, shown="log.txt"
+        )
+    assert refused.value.code == "RUNTIME_PATH_TRAVERSAL"
+    assert (outside / "secret.txt").read_text() == SECRET
+    assert (base / "log.txt").is_symlink()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import anyio
-
 import maidit_jupyter
 from maidit_jupyter import FlowRun, NodeStatus, RunStatus
+from tests.runs import run_cancelled_after
 
 
 def run(tmp_path: Path, body: str, **options: object) -> FlowRun:
@@ -314,22 +313,8 @@ def test_cancel_reaches_nodes_inside_blocks(tmp_path: Path) -> None:
         '<foreach id="each" collection="range(0, 5)" concurrency="5">'
         '<delay id="wait" duration="10s"/></foreach>\n</workflow>\n'
     )
-    holder: list[FlowRun] = []
-
-    async def main() -> FlowRun:
-        async with anyio.create_task_group() as group:
-
-            async def cancel_soon() -> None:
-                await anyio.sleep(0.2)
-                holder[0].cancel()
-
-            group.start_soon(cancel_soon)
-            flow_run = await maidit_jupyter.run(flow, on_start=holder.append)
-        return flow_run
-
-    started = time.perf_counter()
-    flow_run = anyio.run(main)
-    assert time.perf_counter() - started < 2
+    flow_run, elapsed = run_cancelled_after(flow, 0.2)
+    assert elapsed < 2
     assert flow_run.status is RunStatus.CANCELLED
     assert status(flow_run, "each") == ("skipped", "cancelled")
     assert status(flow_run, "wait") == ("skipped", "cancelled")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import textwrap
-import time
 from pathlib import Path
 
-import anyio
 import pytest
 
 import maidit_jupyter
-from maidit_jupyter import FlowRun, NodeStatus, RunStatus
+from maidit_jupyter import NodeStatus, RunStatus
+from tests.runs import run_cancelled_after
 
 STEP = textwrap.dedent(
     """
@@ -95,22 +94,8 @@ def test_a_failure_inside_the_body_resumes(tmp_path: Path, block: str) -> None:
 def test_cancel_inside_the_body(tmp_path: Path, block: str) -> None:
     """A cancel while the body waits ends the run cancelled at once, resumable."""
     flow = write(tmp_path, block, '<delay id="x" duration="30s"/>')
-    holder: list[FlowRun] = []
-
-    async def main() -> FlowRun:
-        async with anyio.create_task_group() as group:
-
-            async def cancel_soon() -> None:
-                await anyio.sleep(0.3)
-                holder[0].cancel()
-
-            group.start_soon(cancel_soon)
-            flow_run = await maidit_jupyter.run(flow, on_start=holder.append)
-        return flow_run
-
-    started = time.perf_counter()
-    flow_run = anyio.run(main)
-    assert time.perf_counter() - started < 3
+    flow_run, elapsed = run_cancelled_after(flow, 0.3)
+    assert elapsed < 3
     assert flow_run.status is RunStatus.CANCELLED
     assert flow_run.results["x"].reason == "cancelled"
     assert flow_run.results["blk"].reason == "cancelled"

@@ -6,7 +6,6 @@ import json
 import time
 from pathlib import Path
 
-import anyio
 import pytest
 
 import maidit_jupyter
@@ -14,6 +13,7 @@ from maidit_jupyter import FlowRun, NodeStatus, RunStatus
 from maidit_jupyter.cli.main import main
 from maidit_jupyter.execution.state import RunRecord
 from maidit_jupyter.expressions.values import UNDEFINED
+from tests.runs import run_cancelled_after
 
 
 def write(path: Path, body: str, *, name: str = "flow", front: str = "") -> Path:
@@ -340,24 +340,8 @@ def test_the_same_child_twice_at_once_is_no_cycle(tmp_path: Path) -> None:
 def test_cancelling_the_parent_cancels_the_child(tmp_path: Path) -> None:
     write(tmp_path / "child.flow.md", '<delay id="wait" duration="10s"/>', name="c")
     parent = write(tmp_path / "p.flow.md", '<call id="c" workflow="child.flow.md"/>')
-    holder: list[FlowRun] = []
-
-    async def main() -> FlowRun:
-        async with anyio.create_task_group() as group:
-
-            async def cancel_soon() -> None:
-                await anyio.sleep(0.2)
-                holder[0].cancel()
-
-            group.start_soon(cancel_soon)
-            flow_run = await maidit_jupyter.run(
-                parent, checkpoint=False, on_start=holder.append
-            )
-        return flow_run
-
-    started = time.perf_counter()
-    flow_run = anyio.run(main)
-    assert time.perf_counter() - started < 2
+    flow_run, elapsed = run_cancelled_after(parent, 0.2, checkpoint=False)
+    assert elapsed < 2
     assert flow_run.status is RunStatus.CANCELLED
     assert flow_run.results["c"].status is NodeStatus.SKIPPED
     assert flow_run.results["c"].reason == "cancelled"

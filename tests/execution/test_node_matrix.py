@@ -17,12 +17,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
 import pytest
 
 import maidit_jupyter
 from maidit_jupyter import FlowRun, NodeStatus, RunStatus
 from maidit_jupyter.execution.events import NodeRetrying, Observer, RunEvent
+from tests.runs import run_cancelled_after
 
 KINDS = textwrap.dedent(
     """
@@ -421,22 +421,8 @@ def test_cancel_stops_the_node_and_leaves_a_resumable_run(
 ) -> None:
     """Cancelling while the node waits ends it ``skipped`` ("cancelled") at once."""
     flow = write_flow(tmp_path, SLOW[kind].format(t="60s"))
-    holder: list[FlowRun] = []
-
-    async def main() -> FlowRun:
-        async with anyio.create_task_group() as group:
-
-            async def cancel_soon() -> None:
-                await anyio.sleep(0.3)
-                holder[0].cancel()
-
-            group.start_soon(cancel_soon)
-            run = await maidit_jupyter.run(flow, on_start=holder.append)
-        return run
-
-    started = time.perf_counter()
-    run = anyio.run(main)
-    assert time.perf_counter() - started < 4
+    run, elapsed = run_cancelled_after(flow, 0.3)
+    assert elapsed < 4
     assert run.status is RunStatus.CANCELLED
     assert run.results["n"].status is NodeStatus.SKIPPED
     assert run.results["n"].reason == "cancelled"

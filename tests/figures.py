@@ -84,6 +84,16 @@ FIGURES: dict[str, Figure] = {
             _zero("unhandled", "invalid", "unnamed", "unresumed"),
         ),
         Figure(
+            5,
+            "duplicate effects",
+            "{trials:,.0f} crash trials ({crashes:,.0f} crashes): {repeated:,.0f} "
+            "recorded effects repeated (ledger lines, sink files rewritten); "
+            "{extra:,.0f} re-runs of nodes in flight at a crash, at most one per "
+            "crash, {unflagged:,.0f} of them not flagged for the resume",
+            "0 on idempotent sinks; ≤1 extra per crash, always flagged",
+            lambda c: c.get("trials", 0) > 0 and _zero("repeated", "unflagged")(c),
+        ),
+        Figure(
             6,
             "malformed flows",
             "{tried:,.0f} malformed flows (hypothesis), {fuzzed:,.0f} atheris "

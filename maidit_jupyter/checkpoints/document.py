@@ -20,10 +20,18 @@ ignored. The snapshot's shape (``format_version`` 1)::
      "config": {...}, "secrets": ["NAME"], "input": {"stored": true, "value": ...},
      "options": {"concurrency": 10, "keep_going": false, "timeout_ms": null},
      "error": null, "journal_seq": 0,
+     "in_flight": [{"node": "notify", "what": "sends an email", "owner": "notify",
+                    "block": null, "index": null}],
      "results": {"a": {"status": "success", "wave": 0, "attempts": 1,
                        "started_at": 0.0, "finished_at": 0.0, "reason": null,
                        "error": null, "hashes": {...} | null,
                        "stored": true, "not_stored": null, "output": ...}}}
+
+``in_flight`` lists the *intents* of nodes that act outside the run
+(:mod:`maidit_jupyter.runtimes.effects`) that have not settled (:class:`InFlight`): the
+node was running when the process stopped (an intent record in the journal and nothing
+after it that makes its effect count as done) or was cancelled while running. A resume
+runs their owners again and warns that those effects may happen twice.
 
 Secrets appear by name only. An output that is not JSON, or that holds a secret's value
 in any encoding, is not stored (``"stored": false`` and why); a resume re-runs that node
@@ -37,7 +45,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +53,13 @@ from typing import Any
 from maidit_jupyter._records import record
 from maidit_jupyter.checkpoints.hashing import NodeHashes
 from maidit_jupyter.errors import CheckpointError, PersistenceError
-from maidit_jupyter.execution.state import NodeError, NodeResult, NodeStatus, RunStatus
+from maidit_jupyter.execution.state import (
+    Intent,
+    NodeError,
+    NodeResult,
+    NodeStatus,
+    RunStatus,
+)
 from maidit_jupyter.expressions.values import UNDEFINED, Value
 from maidit_jupyter.persistence.durable import scan_journal
 from maidit_jupyter.redaction import SecretMask
@@ -54,8 +68,10 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "Checkpoint",
+    "InFlight",
     "StoredIteration",
     "StoredResult",
+    "encode_intent",
     "encode_iteration",
     "encode_output",
     "encode_result",
@@ -88,6 +104,71 @@ class StoredResult:
     hashes: NodeHashes | None = None
     stored: bool = True
     not_stored: str | None = None
+
+
+class InFlight:
+    """Intents of nodes acting outside the run that have not settled (see above).
+
+    An intent settles when what makes its node's effect count as done is recorded:
+    for a scheduled node its own result (``success``, or ``failed``: the failure is
+    known), for a nested node the end of the iteration it ran in or its owner's success.
+    A ``skipped`` result (cancelled while running) settles nothing. The writer and the
+    loader apply the same records in the same order.
+    """
+
+    def __init__(self, intents: Iterable[Intent] = ()) -> None:
+        #: owner → (block, index) → node → intent
+        self._held: dict[str, dict[tuple[str | None, int | None], dict[str, Intent]]]
+        self._held = {}
+        #: (block, index) → owner, for the iterations holding intents
+        self._owners: dict[tuple[str, int], str] = {}
+        for intent in intents:
+            self.started(intent)
+
+    @property
+    def intents(self) -> tuple[Intent, ...]:
+        """Every unsettled intent."""
+        return tuple(
+            intent
+            for where in self._held.values()
+            for nodes in where.values()
+            for intent in nodes.values()
+        )
+
+    def started(self, intent: Intent) -> None:
+        where = self._held.setdefault(intent.owner, {})
+        where.setdefault((intent.block, intent.index), {})[intent.node] = intent
+        if intent.block is not None and intent.index is not None:
+            self._owners[intent.block, intent.index] = intent.owner
+
+    def finished(self, node_id: str, status: NodeStatus) -> None:
+        """A result was recorded for ``node_id``."""
+        where = self._held.get(node_id)
+        if where is None:
+            return
+        if status is NodeStatus.SUCCESS:
+            del self._held[node_id]
+            for block, index in where:
+                if block is not None and index is not None:
+                    self._owners.pop((block, index), None)
+        elif status is NodeStatus.FAILED:
+            own = where.get((None, None))
+            if own is not None:
+                own.pop(node_id, None)
+                if not own:
+                    del where[None, None]
+            if not where:
+                del self._held[node_id]
+
+    def iteration_finished(self, block: str, index: int) -> None:
+        """The end of iteration ``index`` of ``block`` was recorded."""
+        owner = self._owners.pop((block, index), None)
+        where = self._held.get(owner) if owner is not None else None
+        if where is None:
+            return
+        where.pop((block, index), None)
+        if not where:
+            del self._held[owner]  # type: ignore[arg-type]
 
 
 @record
@@ -134,6 +215,8 @@ class Checkpoint:
     iterations: dict[str, dict[int, StoredIteration]] = field(default_factory=dict)
     #: whether the journal ended in a torn record (a crash mid-append).
     journal_torn: bool = False
+    #: intents of nodes acting outside the run that may have acted, unsettled.
+    in_flight: tuple[Intent, ...] = ()
 
 
 # -- encoding ------------------------------------------------------------------------
@@ -162,6 +245,21 @@ def item_hash(item: Value) -> str | None:
     return hashlib.blake2b(
         text.encode("utf-8", "surrogatepass"), digest_size=16
     ).hexdigest()
+
+
+def encode_intent(intent: Intent) -> str:
+    """An intent as JSON (snapshot ``in_flight`` entries and journal records)."""
+    return json.dumps(
+        {
+            "node": intent.node,
+            "what": intent.what,
+            "owner": intent.owner,
+            "block": intent.block,
+            "index": intent.index,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def encode_iteration(
@@ -310,6 +408,21 @@ class _Reader:
             code=self.get(value, "code", str, where),
         )
 
+    def intent(self, value: Any, where: str) -> Intent:
+        if not isinstance(value, Mapping):
+            raise self.fail(f"{where} is not an object")
+        block = self.get(value, "block", (str, type(None)), where)
+        index = self.get(value, "index", (int, type(None)), where)
+        if (block is None) != (index is None) or (index is not None and index < 0):
+            raise self.fail(f"{where}: 'block' and 'index' do not match")
+        return Intent(
+            node=self.get(value, "node", str, where),
+            what=self.get(value, "what", str, where),
+            owner=self.get(value, "owner", str, where),
+            block=block,
+            index=index,
+        )
+
     def result(self, node_id: str, entry: Any) -> StoredResult:
         where = f"result of {node_id!r}"
         if not isinstance(entry, Mapping):
@@ -430,6 +543,12 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             for node_id, entry in results.items()
         },
     )
+    in_flight = data.get("in_flight") or []
+    if not isinstance(in_flight, list):
+        raise reader.fail("'in_flight' is not a list")
+    checkpoint.in_flight = tuple(
+        reader.intent(entry, "an 'in_flight' entry") for entry in in_flight
+    )
     for node_id, entries in (data.get("iterations") or {}).items():
         if not isinstance(entries, list):
             raise reader.fail(f"iterations of {node_id!r} are not a list")
@@ -441,7 +560,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 
 def _add_iteration(
     checkpoint: Checkpoint, reader: _Reader, node_id: str, entry: Any
-) -> None:
+) -> int:
     where = f"an iteration of {node_id!r}"
     if not isinstance(entry, Mapping):
         raise reader.fail(f"{where} is not an object")
@@ -454,6 +573,7 @@ def _add_iteration(
         output=entry.get("output"),
         state=state,
     )
+    return index
 
 
 def _replay_journal(checkpoint: Checkpoint, reader: _Reader) -> None:
@@ -470,6 +590,7 @@ def _replay_journal(checkpoint: Checkpoint, reader: _Reader) -> None:
             f"its journal {str(path)!r} has a damaged record followed by more data"
         )
     checkpoint.journal_torn = scan.torn
+    in_flight = InFlight(checkpoint.in_flight)
     for payload in scan.records:
         item = _parse_json(payload, reader, "a journal record")
         if not isinstance(item, Mapping):
@@ -480,9 +601,16 @@ def _replay_journal(checkpoint: Checkpoint, reader: _Reader) -> None:
         checkpoint.journal_seq = seq
         if "iteration" in item:
             node_id = reader.get(item, "iteration", str, "journal record")
-            _add_iteration(checkpoint, reader, node_id, item.get("entry"))
+            index = _add_iteration(checkpoint, reader, node_id, item.get("entry"))
+            in_flight.iteration_finished(node_id, index)
+            continue
+        if "effect" in item:
+            in_flight.started(reader.intent(item["effect"], "a journal intent"))
             continue
         node_id = reader.get(item, "node", str, "journal record")
-        checkpoint.results[node_id] = reader.result(node_id, item.get("result"))
-        if checkpoint.results[node_id].result.status is NodeStatus.SUCCESS:
+        stored = reader.result(node_id, item.get("result"))
+        checkpoint.results[node_id] = stored
+        in_flight.finished(node_id, stored.result.status)
+        if stored.result.status is NodeStatus.SUCCESS:
             checkpoint.iterations.pop(node_id, None)
+    checkpoint.in_flight = in_flight.intents

@@ -10,6 +10,10 @@ JSON, or it held a secret) runs again only if a node that runs needs its output.
 Results of nested nodes (a phase's children, a fallback that ran) are carried along with
 their owner; stored results of nodes that are no longer in the flow are dropped and
 listed.
+
+A node that acts outside the run (a mail, a POST, a Python call) and was running when
+the run stopped may already have acted: it runs again (effects happen at least once), and
+its decision carries a warning naming the node and the effect that may happen twice.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from maidit_jupyter.checkpoints.document import (
     StoredResult,
 )
 from maidit_jupyter.checkpoints.hashing import NodeHashes
-from maidit_jupyter.execution.state import NodeResult, NodeStatus
+from maidit_jupyter.execution.state import Intent, NodeResult, NodeStatus
 from maidit_jupyter.planning.plan import ExecutionPlan
 
 __all__ = ["NodeDecision", "ResumePlan", "plan_resume"]
@@ -37,6 +41,8 @@ class NodeDecision:
     node_id: str
     rerun: bool
     reason: str
+    #: set when running it again may repeat an effect outside the run.
+    warning: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -55,6 +61,9 @@ class ResumePlan:
     iterations: dict[str, dict[int, StoredIteration]] = field(default_factory=dict)
     flow_changed: bool = False
     dropped: tuple[str, ...] = ()
+    #: intents of nodes that may have acted and whose owners run again, kept in the
+    #: new checkpoint until they settle.
+    in_flight: tuple[Intent, ...] = ()
 
     @property
     def rerun(self) -> tuple[str, ...]:
@@ -77,6 +86,8 @@ class ResumePlan:
         for decision in self.decisions:
             verb = "run  " if decision.rerun else "reuse"
             lines.append(f"{verb} {decision.node_id}: {decision.reason}")
+            if decision.warning is not None:
+                lines.append(f"  warning: {decision.warning}")
         lines.extend(
             f"drop  {node_id}: no longer in the flow" for node_id in self.dropped
         )
@@ -162,8 +173,18 @@ def plan_resume(
                 reason=f"its output was not stored ({stored.not_stored}) and "
                 f"{node_id!r} needs it",
             )
-    reused = {node_id for node_id, d in decisions.items() if not d.rerun}
+    in_flight = tuple(
+        intent
+        for intent in checkpoint.in_flight
+        if intent.owner in decisions and decisions[intent.owner].rerun
+    )
+    warned: set[tuple[str, str]] = set()
+    for intent in in_flight:
+        if (intent.owner, intent.node) not in warned:
+            warned.add((intent.owner, intent.node))
+            decisions[intent.owner] = _warn(decisions[intent.owner], intent)
     owners = plan.graph.owners
+    reused = {node_id for node_id, d in decisions.items() if not d.rerun}
     iterations = {
         node_id: done
         for node_id, done in checkpoint.iterations.items()
@@ -195,4 +216,17 @@ def plan_resume(
         iterations=iterations,
         flow_changed=flow_hash != checkpoint.flow_hash,
         dropped=tuple(dropped),
+        in_flight=in_flight,
     )
+
+
+def _warn(decision: NodeDecision, intent: Intent) -> NodeDecision:
+    """Add to ``decision`` that ``intent``'s node may have acted already."""
+    who = "it" if intent.node == decision.node_id else f"{intent.node!r} inside it"
+    text = (
+        f"{who} was running when the run stopped and {intent.what}: "
+        "running it again may do that twice"
+    )
+    if decision.warning is not None:
+        text = f"{decision.warning}; {text}"
+    return replace(decision, warning=text)

@@ -3,6 +3,9 @@
 The writer owns the run's lock for as long as the run lasts, and:
 
 * at the start writes a snapshot (``status: running``) durably and empties the journal;
+* before a node that acts outside the run (a mail, a POST, a Python call; see
+  :mod:`maidit_jupyter.runtimes.effects`) starts, appends an *intent* record, so that a
+  resume after a crash can say the effect may happen twice;
 * after **every node** appends one journal record with ``write(2)``: from then on the
   result survives the process being killed (``SIGKILL``, a kernel restart), because the
   bytes are in the operating system's page cache;
@@ -23,7 +26,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,8 @@ import anyio
 from maidit_jupyter.checkpoints.document import (
     FORMAT,
     FORMAT_VERSION,
+    InFlight,
+    encode_intent,
     encode_iteration,
     encode_result,
     item_hash,
@@ -39,7 +45,7 @@ from maidit_jupyter.checkpoints.document import (
 )
 from maidit_jupyter.checkpoints.hashing import NodeHashes
 from maidit_jupyter.errors import PersistenceError
-from maidit_jupyter.execution.state import NodeResult, NodeStatus, RunRecord
+from maidit_jupyter.execution.state import Intent, NodeResult, NodeStatus, RunRecord
 from maidit_jupyter.expressions.values import Value
 from maidit_jupyter.persistence.durable import (
     FileOps,
@@ -67,6 +73,7 @@ class CheckpointWriter:
         hashes: the scheduled nodes' hashes, stored with each of their results.
         mask: the run's secrets, kept out of every byte written.
         entries: encoded results carried over from the checkpoint being resumed.
+        in_flight: nodes of that checkpoint that may have acted and run again.
         lock: the run's lock when the caller already holds it (a resume).
         sync_interval: seconds between group fsyncs of the journal.
         ops: the OS calls (fault and crash injection in tests).
@@ -81,6 +88,7 @@ class CheckpointWriter:
         mask: SecretMask,
         entries: Mapping[str, str] | None = None,
         iterations: Mapping[str, Mapping[int, str]] | None = None,
+        in_flight: Iterable[Intent] = (),
         lock: RunLock | None = None,
         journal_seq: int = 0,
         sync_interval: float = 1.0,
@@ -96,6 +104,7 @@ class CheckpointWriter:
         self.iterations: dict[str, dict[int, str]] = {
             node_id: dict(done) for node_id, done in (iterations or {}).items()
         }
+        self.in_flight = InFlight(in_flight)
         self.lock = lock or RunLock(path)
         self.seq = journal_seq
         self.sync_interval = sync_interval
@@ -146,10 +155,19 @@ class CheckpointWriter:
 
     # -- during the run --------------------------------------------------------------
 
+    def effect_started(self, intent: Intent) -> None:
+        """Append an intent: a node that acts outside the run starts."""
+        if self.failure is not None:
+            return
+        intent = replace(intent, what=self.mask.redact(intent.what))
+        self.in_flight.started(intent)
+        self._append(f'{{"seq":{self.seq + 1},"effect":{encode_intent(intent)}}}')
+
     def node_finished(self, result: NodeResult) -> None:
         """Append ``result`` to the journal (no fsync; see the module doc)."""
         if self.failure is not None:
             return
+        self.in_flight.finished(result.node_id, result.status)
         entry = encode_result(result, self.hashes.get(result.node_id), self.mask)
         self.entries[result.node_id] = entry
         if result.status is NodeStatus.SUCCESS:
@@ -172,6 +190,7 @@ class CheckpointWriter:
             return
         self.iterations.setdefault(node_id, {})[index] = entry
         self._append_iteration(node_id, entry)
+        self.in_flight.iteration_finished(node_id, index)
 
     def loop_iteration_finished(
         self, node_id: str, index: int, output: Value, state: Mapping[str, Value]
@@ -186,6 +205,7 @@ class CheckpointWriter:
             return
         self.iterations[node_id] = {index: entry}
         self._append_iteration(node_id, entry)
+        self.in_flight.iteration_finished(node_id, index)
 
     def _append_iteration(self, node_id: str, entry: str) -> None:
         node = json.dumps(node_id, ensure_ascii=False)
@@ -273,6 +293,7 @@ class CheckpointWriter:
             "journal_seq": self.seq,
         }
         text = json.dumps(head, ensure_ascii=False, allow_nan=False)
+        in_flight = ",".join(map(encode_intent, self.in_flight.intents))
         results = ",".join(
             json.dumps(node_id, ensure_ascii=False) + ":" + entry
             for node_id, entry in self.entries.items()
@@ -290,7 +311,9 @@ class CheckpointWriter:
             + results
             + '},"iterations":{'
             + iterations
-            + "}}"
+            + '},"in_flight":['
+            + in_flight
+            + "]}"
         ).encode("utf-8", "surrogatepass")
         write_atomic(self.path, data, ops=self.ops)
         self._snapshot_size = len(data)

@@ -270,7 +270,12 @@ def _execute(args: argparse.Namespace, out: TextIO, prepare: Any) -> int:
         report = flow_run.report()
         if prepared.resume is not None:
             report["resume"] = [
-                {"node": d.node_id, "rerun": d.rerun, "reason": mask.redact(d.reason)}
+                {
+                    "node": d.node_id,
+                    "rerun": d.rerun,
+                    "reason": mask.redact(d.reason),
+                    "warning": mask.redact(d.warning) if d.warning else None,
+                }
                 for d in prepared.resume.decisions
             ]
         out.write(dumps(report) + "\n")

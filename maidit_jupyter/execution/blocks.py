@@ -78,9 +78,11 @@ class Frame:
         parent: the enclosing frame.
         touched: collects the ids of the nodes that started in this frame or below
             (a cancelled branch records the others as cancelled).
+        key: for an iteration the checkpoint records (foreach, loop, while), its
+            block's id and index: nodes that act outside the run say where they ran.
     """
 
-    __slots__ = ("outputs", "parent", "scope", "touched")
+    __slots__ = ("key", "outputs", "parent", "scope", "touched")
 
     def __init__(
         self,
@@ -88,15 +90,21 @@ class Frame:
         outputs: dict[str, Value] | None = None,
         parent: Frame | None = None,
         touched: set[str] | None = None,
+        key: tuple[str, int] | None = None,
     ) -> None:
         self.scope = scope
         self.outputs = outputs
         self.parent = parent
         self.touched = touched
+        self.key = key
 
     @classmethod
     def iteration(
-        cls, scope: Scope, variables: Mapping[str, Value], parent: Frame | None
+        cls,
+        scope: Scope,
+        variables: Mapping[str, Value],
+        parent: Frame | None,
+        key: tuple[str, int] | None = None,
     ) -> Frame:
         """A fresh frame for one iteration or branch, with its own variables."""
         outputs: dict[str, Value] = {}
@@ -105,7 +113,17 @@ class Frame:
             outputs,
             parent,
             set(),
+            key,
         )
+
+    def iteration_key(self) -> tuple[str, int] | None:
+        """The innermost recorded iteration this frame is in (block id, index)."""
+        frame: Frame | None = self
+        while frame is not None:
+            if frame.key is not None:
+                return frame.key
+            frame = frame.parent
+        return None
 
     def touch(self, node_id: str) -> None:
         """Note that ``node_id`` started here (in every enclosing frame that asks)."""
@@ -238,7 +256,9 @@ class Blocks:
         limit = node.max if node.max is not None else DEFAULT_MAX_ITERATIONS
         first, output = self.restore(node)
         for iteration in range(first, limit):
-            current = Frame.iteration(scope, {"$iteration": iteration}, frame)
+            current = Frame.iteration(
+                scope, {"$iteration": iteration}, frame, (node.id, iteration)
+            )
             output = await self.body(node.body, wave, current)
             if node.break_ is not None and truthy(
                 self.value(node.break_, current.scope)
@@ -282,7 +302,9 @@ class Blocks:
         limit = node.max if node.max is not None else DEFAULT_MAX_ITERATIONS
         iteration, output = self.restore(node)
         while True:
-            current = Frame.iteration(scope, {"$iteration": iteration}, frame)
+            current = Frame.iteration(
+                scope, {"$iteration": iteration}, frame, (node.id, iteration)
+            )
             if not truthy(self.value(node.condition, current.scope)):
                 return output
             if iteration >= limit:
@@ -324,7 +346,7 @@ class Blocks:
                     "$item": item,
                     "$index": index,
                 }
-                current = Frame.iteration(scope, variables, frame)
+                current = Frame.iteration(scope, variables, frame, (node.id, index))
                 try:
                     results[index] = await self.body(node.body, wave, current)
                     self.run_.iteration_done(node.id, index, item, results[index])

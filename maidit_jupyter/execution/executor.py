@@ -51,6 +51,7 @@ from maidit_jupyter.execution.events import (
 from maidit_jupyter.execution.gates import Gates, Paused
 from maidit_jupyter.execution.retry import RetryPolicy, error_scope, is_retryable
 from maidit_jupyter.execution.state import (
+    Intent,
     NodeError,
     NodeResult,
     NodeStatus,
@@ -64,6 +65,7 @@ from maidit_jupyter.expressions.values import UNDEFINED, Value, truthy
 from maidit_jupyter.planning.plan import ExecutionPlan
 from maidit_jupyter.redaction import SecretMask
 from maidit_jupyter.runtimes.base import NodeContext, RunResources, SettingError
+from maidit_jupyter.runtimes.effects import outside_effect
 from maidit_jupyter.runtimes.registry import RuntimeRegistry, runtime_key
 from maidit_jupyter.syntax.nodes import (
     CallNode,
@@ -85,6 +87,9 @@ class RunJournal(Protocol):
     @property
     def failure(self) -> Exception | None:
         """The error that stopped it from writing, if any."""
+
+    def effect_started(self, intent: Intent) -> None:
+        """Persist that a node acting outside the run starts (no fsync)."""
 
     def node_finished(self, result: NodeResult) -> None:
         """Persist a node's final result (must not block for long: no fsync)."""
@@ -221,6 +226,12 @@ class _Run:
             checkpoint=self.checkpoint,
         )
         self.nodes = {node.id: node for node in workflow.walk()}
+        #: what each node acting outside the run does (:func:`outside_effect`).
+        self.effects = {
+            node_id: effect
+            for node_id, node in self.nodes.items()
+            if (effect := outside_effect(node)) is not None
+        }
         self.resources = RunResources()
         self.blocks = Blocks(self)
         self.composer = Composer(self)
@@ -355,6 +366,26 @@ class _Run:
         self.emit(NodeFinished(result=result))
         return result
 
+    def intent(self, node_id: str, frame: Frame | None) -> None:
+        """A node acting outside the run starts: persist it (one record per run of it)."""
+        if self.journal is None or self.journal_error is not None:
+            return
+        if frame is None:
+            owner, key = node_id, None
+        else:
+            owner = self.plan.graph.owners.get(node_id, (node_id,))[0]
+            key = frame.iteration_key()
+        self.journal.effect_started(
+            Intent(
+                node=node_id,
+                what=self.effects[node_id],
+                owner=owner,
+                block=key[0] if key is not None else None,
+                index=key[1] if key is not None else None,
+            )
+        )
+        self.check_journal()
+
     def iteration_done(
         self, node_id: str, index: int, item: Value, output: Value
     ) -> None:
@@ -482,6 +513,8 @@ class _Run:
         scope = outer.child(input=node_input, **dict(extra or {}))
         started = self.options.clock()
         policy = self.policy(node)
+        if node.id in self.effects:
+            self.intent(node.id, frame)
         attempts = 0
         while True:
             attempts += 1

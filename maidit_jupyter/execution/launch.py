@@ -396,6 +396,7 @@ def prepare_resume(
                 }
                 for node_id, done in decided.iterations.items()
             },
+            in_flight=decided.in_flight,
             lock=lock,
             journal_seq=stored.journal_seq,
             sync_interval=sync_interval,

@@ -62,6 +62,24 @@ class NodeError:
 
 
 @record
+class Intent:
+    """A node that acts outside the run is starting (see :mod:`..runtimes.effects`).
+
+    :ivar node: the node that acts.
+    :ivar what: what it does ("sends an email").
+    :ivar owner: the scheduled node it runs in (itself, at the top level).
+    :ivar block: with ``index``, the innermost iteration it runs in whose end the
+        checkpoint records (a foreach, loop or while), else None.
+    """
+
+    node: str
+    what: str
+    owner: str
+    block: str | None = None
+    index: int | None = None
+
+
+@record
 class NodeResult:
     """What one node did.
 

@@ -36,27 +36,41 @@ from maidit_jupyter.runtimes.base import NodeContext
 __all__ = ["PythonRuntime", "load_function"]
 
 
+#: modules read from files next to flows: path → ((mtime, size), module).
+_local_modules: dict[Path, tuple[tuple[int, int], ModuleType]] = {}
+
+
 def _module(name: str, base_dir: Path) -> ModuleType:
-    """Import ``name``, preferring a module file next to the flow."""
+    """Import ``name``, preferring a module file next to the flow.
+
+    A file next to the flow is read again when it changed since it was last read, so
+    fixing a function and resuming a run (in the same kernel) runs the fixed code.
+    """
     local = base_dir.joinpath(*name.split(".")).with_suffix(".py")
-    if local.is_file():
-        key = f"maidit_flow_module_{abs(hash(str(local)))}"
-        if key in sys.modules:
-            return sys.modules[key]
-        spec = importlib.util.spec_from_file_location(key, local)
-        if (
-            spec is None or spec.loader is None
-        ):  # pragma: no cover - a .py file always has one
-            raise ImportError(name)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
+    if not local.is_file():
+        return importlib.import_module(name)
+    stat = local.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    known = _local_modules.get(local)
+    if known is not None and known[0] == version:
+        return known[1]
+    key = f"maidit_flow_module_{abs(hash(str(local)))}"
+    spec = importlib.util.spec_from_file_location(key, local)
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py file has one
+        raise ImportError(name)
+    module = importlib.util.module_from_spec(spec)
+    previous = sys.modules.get(key)
+    sys.modules[key] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        if previous is None:
             del sys.modules[key]
-            raise
-        return module
-    return importlib.import_module(name)
+        else:
+            sys.modules[key] = previous
+        raise
+    _local_modules[local] = (version, module)
+    return module
 
 
 def load_function(reference: str, base_dir: Path) -> Callable[..., Any]:

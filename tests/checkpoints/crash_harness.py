@@ -8,6 +8,8 @@ run completes, checking after each crash and at the end:
 * the checkpoint reads back, is consistent (a node is recorded only after its inputs,
   only with the status it has in a clean run) and resumable (or already complete);
 * nothing it recorded is lost later, runs again (ledger) or is rewritten (sink inodes);
+* every node whose effect happened without being recorded (in flight at the crash) is
+  *flagged* in the checkpoint (``in_flight``), so the resume warns it may act twice;
 * the sink files it covers already hold their final bytes;
 * at the end: the outputs are byte-equal to the golden run's, the final checkpoint is
   complete, every ledger name ran once plus once per crash it was in flight during, and
@@ -53,6 +55,13 @@ class Lost(AssertionError):
     effect (ledger line, sink file) happened again."""
 
     category = "lost"
+
+
+class Repeated(Lost):
+    """A recorded effect happened again: a covered ledger name ran, a covered sink file
+    was rewritten (duplicate side effects of figure 5)."""
+
+    category = "repeated"
 
 
 class Corrupt(AssertionError):
@@ -301,6 +310,8 @@ class Outcome:
     completed_on_disk: int = 0
     #: ledger executions repeated because the node was in flight during a crash.
     repeats: int = 0
+    #: in-flight ledger executions whose node the checkpoint did not flag.
+    unflagged: int = 0
     #: files left in the state folder by runs killed before their first snapshot
     #: (their lock, a temp of the snapshot): a fresh run has a new run id.
     stray_state_files: int = 0
@@ -319,6 +330,9 @@ class OnDisk:
     ledger: frozenset[str]
     sinks: frozenset[str]
     complete: bool
+    #: scheduled nodes flagged as maybe having acted (their own or a nested node's
+    #: intent without a result)
+    flagged: frozenset[str] = frozenset()
 
 
 def read_on_disk(
@@ -353,7 +367,8 @@ def read_on_disk(
     if not complete and not can_resume(checkpoint):
         raise Corrupt("a crashed run's checkpoint is not resumable")
     ledger = frozenset(flow.covered_ledger(done, loaded.iterations))
-    return OnDisk(done, ledger, sinks, complete)
+    flagged = frozenset(intent.owner for intent in loaded.in_flight)
+    return OnDisk(done, ledger, sinks, complete, flagged)
 
 
 @dataclass
@@ -370,22 +385,27 @@ class Progress:
         ledger = read_ledger(workdir)
         executed, self.seen = ledger[self.seen :], len(ledger)
         if len(executed) != len(set(executed)):
-            raise Lost(f"phase {phase}: ran twice in a phase: {executed}")
+            raise Repeated(f"phase {phase}: ran twice in a phase: {executed}")
         if again := set(executed) & self.held.ledger:
-            raise Lost(f"phase {phase}: recorded nodes ran again: {sorted(again)}")
+            raise Repeated(f"phase {phase}: recorded nodes ran again: {sorted(again)}")
         return executed
 
-    def crashed(self, now: OnDisk, executed: list[str], workdir: Path) -> None:
-        """Take in the checkpoint a crash left: nothing held before may be gone."""
+    def crashed(
+        self, now: OnDisk, executed: list[str], workdir: Path, flow: ReferenceFlow
+    ) -> int:
+        """Take in the checkpoint a crash left: nothing held before may be gone. The
+        number of in-flight executions whose node is not flagged."""
         if lost := self.held.done - now.done:
             raise Lost(f"the crash lost recorded nodes {sorted(lost)}")
         if lost := self.held.ledger - now.ledger:
             raise Lost(f"the crash lost recorded iterations {sorted(lost)}")
-        self.in_flight.update(set(executed) - now.ledger)
+        in_flight = set(executed) - now.ledger
+        self.in_flight.update(in_flight)
         for relative in now.sinks - self.sink_stats.keys():
             info = (workdir / relative).stat()
             self.sink_stats[relative] = (info.st_ino, info.st_mtime_ns)
         self.held = now
+        return sum(1 for name in in_flight if flow.ledger[name].node not in now.flagged)
 
 
 def completed_phase(
@@ -451,7 +471,7 @@ def crash_and_recover(
             outcome.restarts += 1
             continue
         now = read_on_disk(checkpoint, workdir, flow, golden)
-        progress.crashed(now, executed, workdir)
+        outcome.unflagged += progress.crashed(now, executed, workdir, flow)
         if now.complete:
             outcome.completed_on_disk += 1
             break
@@ -487,7 +507,7 @@ def check_the_end(
     for relative, stat in progress.sink_stats.items():
         info = (workdir / relative).stat()
         if (info.st_ino, info.st_mtime_ns) != stat:
-            raise Lost(f"{relative} was rewritten after it was recorded")
+            raise Repeated(f"{relative} was rewritten after it was recorded")
     check_ledger(flow, workdir, progress.in_flight)
     outcome.repeats = sum(progress.in_flight.values())
     # No temp file is left over: a sink that crashed mid-write runs again on resume and
@@ -515,7 +535,9 @@ def check_ledger(flow: ReferenceFlow, workdir: Path, in_flight: Counter[str]) ->
         )
     for name in flow.ledger:
         if counts[name] > 1 + in_flight[name]:
-            raise Lost(f"{name} ran {counts[name]} times, {in_flight[name]} in flight")
+            raise Repeated(
+                f"{name} ran {counts[name]} times, {in_flight[name]} in flight"
+            )
         if counts[name] < 1 + in_flight[name]:
             raise Divergent(
                 f"{name} ran {counts[name]} times, {in_flight[name]} in flight"

@@ -41,6 +41,7 @@ from tests import figures
 from tests.checkpoints import crash_child as child
 from tests.checkpoints.crash_harness import (
     WORKERS,
+    Failure,
     Fault,
     Golden,
     Outcome,
@@ -59,7 +60,7 @@ FIRST = "branchy"
 #: steps after which a resumed process is crashed again (compound faults).
 SECOND = [1, 2, 4, 5, 6, 7, 9, 14, 25, 40]
 RANDOM_KILLS = figures.scale(unit=100, ci=100, long=1000)
-LOSSES = ("lost", "corrupt", "divergent")
+LOSSES = ("lost", "corrupt", "divergent", "repeated")
 
 
 def default_seed() -> int:
@@ -163,6 +164,25 @@ def tally(prefix: str, outcomes: list[Outcome]) -> None:
     SUMMARY[f"{prefix}_in_flight_reruns"] = sum(o.repeats for o in outcomes)
     SUMMARY[f"{prefix}_stray_state_files"] = sum(o.stray_state_files for o in outcomes)
     SUMMARY[f"{prefix}_late_faults"] = sum(o.late_faults for o in outcomes)
+    SUMMARY[f"{prefix}_in_flight_unflagged"] = sum(o.unflagged for o in outcomes)
+
+
+def count_effects(outcomes: list[Outcome], failures: list[Failure]) -> list[str]:
+    """Add the trials to figure 5 (duplicate side effects); the problems found."""
+    repeated = failure_counts(failures, {"repeated"})["repeated"]
+    unflagged = [o for o in outcomes if o.unflagged]
+    figures.count(
+        "duplicate effects",
+        trials=len(outcomes) + len(failures),
+        crashes=sum(o.crashes for o in outcomes),
+        extra=sum(o.repeats for o in outcomes),
+        unflagged=sum(o.unflagged for o in outcomes),
+        repeated=repeated,
+    )
+    return [
+        f"{o.label}: {o.unflagged} in-flight runs not flagged in the checkpoint"
+        for o in unflagged
+    ]
 
 
 # -- the tests -------------------------------------------------------------------------
@@ -191,21 +211,25 @@ def test_every_durable_step_is_a_survivable_crash_point(
         label = f"{name}-compound-{index}-after-{after}"
         trials.append(trial_of(flow, tmp_path / label, "pinned", faults, golden))
     outcomes, failures = run_trials(servers, trials)
+    losses = failure_counts(failures, set(LOSSES))
     figures.count(
         "crash points",
         points=len(trials),
         flows=1,
         compound=len(trials) - singles,
-        **failure_counts(failures, set(LOSSES)),
+        lost=losses["lost"] + losses["repeated"],
+        corrupt=losses["corrupt"],
+        divergent=losses["divergent"],
     )
+    problems = [*map(str, failures), *count_effects(outcomes, failures)]
     SUMMARY[f"{name}_steps"] = dict(sorted(Counter(steps).items()))
     SUMMARY[f"{name}_points"] = f"{singles} single + {len(trials) - singles} compound"
     SUMMARY[f"{name}_seconds"] = round(time.monotonic() - began, 1)
     tally(name, outcomes)
-    if failures:
+    if problems:
         pytest.fail(
-            f"{len(failures)} of {len(trials)} crash points failed ({flow.paths}; "
-            f"seed {SEED}):\n" + "\n".join(map(str, failures[:10]))
+            f"{len(problems)} of {len(trials)} crash points failed ({flow.paths}; "
+            f"seed {SEED}):\n" + "\n".join(problems[:10])
         )
     single = [o for o in outcomes if "-step-" in o.label]
     assert all(o.exits[0] == child.CRASH_EXIT for o in single)
@@ -233,13 +257,14 @@ def test_random_sigkill_is_survived(
         flow, golden = FLOWS[name], goldens[name]
         trials.append(trial_of(flow, tmp_path / label, "public", faults, golden))
     outcomes, failures = run_trials(servers, trials)
-    figures.count("random kills", kills=len(trials), failures=len(failures))
+    problems = [*map(str, failures), *count_effects(outcomes, failures)]
+    figures.count("random kills", kills=len(trials), failures=len(problems))
     SUMMARY["random_kills"] = len(trials)
     SUMMARY["random_windows_seconds"] = {n: round(goldens[n].seconds, 3) for n in names}
     SUMMARY["random_seconds"] = round(time.monotonic() - began, 1)
     tally("random", outcomes)
-    if failures:
+    if problems:
         pytest.fail(
-            f"{len(failures)} of {len(trials)} random kills failed (seed {SEED}):\n"
-            + "\n".join(map(str, failures[:10]))
+            f"{len(problems)} of {len(trials)} random kills failed (seed {SEED}):\n"
+            + "\n".join(problems[:10])
         )

@@ -83,3 +83,30 @@ def test_failures_are_node_errors(tmp_path: Path) -> None:
     assert errors["var"].code == "RUNTIME_UNSUPPORTED"
     assert record.results["odd"].status is NodeStatus.SUCCESS
     assert type(record.results["odd"].output).__name__ == "Opaque"
+
+
+def test_a_changed_module_next_to_the_flow_is_read_again(tmp_path: Path) -> None:
+    """Fix a function and run again in the same process: the fixed code runs (a
+    notebook user editing ``helpers.py`` and resuming must not get the old one)."""
+    body = '<source id="n" type="python" function="helpers:numbers"/>'
+    assert run_flow(tmp_path, body).results["n"].output == [3, 1, 2]
+    helpers = tmp_path / "helpers.py"
+    text = HELPERS.replace("return [3, 1, 2]", "return [4, 5, 6, 7]")
+    body_flow = f"---\nname: py\nversion: 1.0.0\n---\n<workflow>\n{body}\n</workflow>\n"
+    checked = check_document(body_flow, path="py.flow.md")
+    workflow, plan = checked.workflow, checked.plan
+    assert workflow is not None
+    assert plan is not None
+
+    def again() -> RunRecord:
+        return anyio.run(lambda: execute(workflow, plan, RunOptions(base_dir=tmp_path)))
+
+    helpers.write_text(text)
+    assert again().results["n"].output == [4, 5, 6, 7]
+    helpers.write_text(text + "\ndef oops(:\n")  # a broken edit fails the node...
+    broken = again().results["n"]
+    assert broken.status is NodeStatus.FAILED
+    assert broken.error is not None
+    assert "SyntaxError" in broken.error.message
+    helpers.write_text(text.replace("[4, 5, 6, 7]", "[8]"))  # ...and its fix runs
+    assert again().results["n"].output == [8]

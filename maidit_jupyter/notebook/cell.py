@@ -161,6 +161,11 @@ async def run_flow_cell(line: str, body: str) -> FlowRun | None:
         raise CellInputError(exc.problems) from None
     flow_run = FlowRun(prepared)
     magics.runs.append(flow_run)
+    if not interactive:  # the panel shows them otherwise
+        for decision in flow_run.resume_plan:
+            if decision.warning is not None:
+                warning = flow_run.mask.redact(decision.warning)
+                sys.stderr.write(f"warning: {decision.node_id}: {warning}\n")
     observers = []
     pacer = None
     shown = None

@@ -85,6 +85,8 @@ class RunPanel:
         self.inspector = widgets.HTML()
         self.pick.observe(self._inspect, names="value")
         self.checkpoint_box = widgets.VBox(layout={"display": "none"})
+        #: what the resume warns about (nodes that may act twice); empty otherwise.
+        self.notice = widgets.HTML(_resume_warnings(flow_run))
         self.view = widgets.VBox(
             [
                 widgets.HBox(
@@ -97,6 +99,7 @@ class RunPanel:
                     ]
                 ),
                 self.progress,
+                self.notice,
                 self.checkpoint_box,
                 self.dag,
                 widgets.HBox([self.pick]),
@@ -199,7 +202,8 @@ class RunPanel:
         nbval)."""
         data: dict[str, Any] = dict(self.view._repr_mimebundle_())
         data["text/html"] = (
-            f"<div>{self.header.value}</div>{self.dag.value}{self.table.value}"
+            f"<div>{self.header.value}</div>{self.notice.value}{self.dag.value}"
+            f"{self.table.value}"
         )
         data["text/plain"] = (
             f"{self.flow_run.workflow.name} {self.flow_run.run_id[:8]}: {self.status}"
@@ -215,7 +219,7 @@ class RunPanel:
                 "<tr>"
                 f"<td>{html.escape(node_id)}</td><td>{result.status}</td>"
                 f"<td>{result.attempts}</td><td>{result.duration_ms:.0f} ms</td>"
-                f"<td><code>{html.escape(preview(result.output, 60, mask, quote=True) if not note else note[:120])}</code></td>"
+                f"<td><code>{html.escape(preview(result.output, 60, mask, quote=True) if not note else mask.redact(note)[:120])}</code></td>"
                 "</tr>"
             )
         return (
@@ -434,3 +438,19 @@ async def _count_down(
         left = max(0.0, deadline - time.monotonic())
         label.value = f"{left:.0f} s left, then: {default or 'reject'}"
         await asyncio.sleep(1.0)
+
+
+def _resume_warnings(flow_run: FlowRun) -> str:
+    """The resume plan's warnings as HTML (nodes that may repeat an effect)."""
+    mask = flow_run.mask
+    lines = [
+        f"<li><b>{html.escape(d.node_id)}</b>: {html.escape(mask.redact(d.warning))}</li>"
+        for d in flow_run.resume_plan
+        if d.warning is not None
+    ]
+    if not lines:
+        return ""
+    return (
+        '<div style="color:#8a4b00"><b>⚠ This resume may repeat effects</b>'
+        f"<ul>{''.join(lines)}</ul></div>"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from maidit_jupyter import FlowRun, RunStatus
 from maidit_jupyter.notebook.cell import CellFlowError, CellInputError
+from maidit_jupyter.notebook.panel import RunPanel
 
 FLOW = """%%flow {line}
 ---
@@ -298,3 +300,60 @@ def test_maidit_nb_is_the_cli_nb(shell: InteractiveShell, tmp_path: Path) -> Non
     assert shell.run_line_magic("maidit", f"nb import {flow} {notebook}") == 0
     assert shell.run_line_magic("maidit", f"nb run {notebook}") == 0
     assert "## Execution Log" in notebook.read_text()
+
+
+NOTIFY = """%%flow {line}
+---
+name: notify
+version: 1.0.0
+---
+<workflow>
+  <sink id="notify" type="python" function="send_note"/>
+</workflow>
+"""
+
+
+def test_a_resume_that_may_repeat_an_effect_says_so(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A node that acts outside the run was in flight when the run stopped: the resumed
+    cell warns (stderr without the panel, a notice in the panel) that it may act twice."""
+    shell.run_cell(
+        "notes = []\n"
+        "def send_note(data=None):\n"
+        "    notes.append('sent')\n"
+        "    if len(notes) == 1:\n"
+        "        raise ValueError('no answer from the server')\n"
+        "    return 'ok'\n"
+    )
+    first = cell(shell, "", NOTIFY)
+    assert isinstance(first, FlowRun)
+    assert first.status is RunStatus.FAILED
+    assert first.checkpoint_path is not None
+    # as if the process had died while send_note ran (the crash tests make real ones)
+    data = json.loads(first.checkpoint_path.read_text())
+    data["status"] = "running"
+    data["in_flight"] = [
+        {
+            "node": "notify",
+            "what": "calls send_note, whose effects the run cannot see",
+            "owner": "notify",
+            "block": None,
+            "index": None,
+        }
+    ]
+    del data["results"]["notify"]
+    first.checkpoint_path.write_text(json.dumps(data))
+    capsys.readouterr()
+    resumed = cell(shell, "--resume", NOTIFY)
+    assert isinstance(resumed, FlowRun)
+    assert resumed.status is RunStatus.COMPLETED
+    assert shell.user_ns["notes"] == ["sent", "sent"]
+    assert (
+        "warning: notify: it was running when the run stopped and calls send_note"
+        in capsys.readouterr().err
+    )
+    panel = RunPanel(resumed)
+    assert "This resume may repeat effects" in panel.notice.value
+    assert "calls send_note" in panel.bundle()["text/html"]
+    assert RunPanel(first).notice.value == ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from maidit_jupyter.errors import Diagnostic, ErrorCode
 from maidit_jupyter.parsing.parser import ParseResult, parse_document
 from maidit_jupyter.syntax.nodes import Node
@@ -52,3 +54,21 @@ def only(diagnostics: tuple[Diagnostic, ...], code: ErrorCode) -> Diagnostic:
     found = [d for d in diagnostics if d.code is code]
     assert len(found) == 1, [str(d) for d in diagnostics]
     return found[0]
+
+
+def write_flow_with_module(
+    directory: Path,
+    name: str,
+    module: str,
+    module_text: str,
+    body: str,
+    front: str = "",
+) -> Path:
+    """Write ``<name>.flow.md`` (``body`` in a workflow, ``front`` lines in the
+    frontmatter) and the python module ``<module>.py`` its nodes call, side by side."""
+    (directory / f"{module}.py").write_text(module_text)
+    flow = directory / f"{name}.flow.md"
+    flow.write_text(
+        f"---\nname: {name}\nversion: 1.0.0\n{front}---\n<workflow>\n{body}\n</workflow>\n"
+    )
+    return flow

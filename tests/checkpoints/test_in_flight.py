@@ -24,6 +24,7 @@ from maidit_jupyter.checkpoints.document import InFlight
 from maidit_jupyter.execution.state import Intent
 from maidit_jupyter.runtimes.effects import outside_effect
 from maidit_jupyter.validation.validator import check_document
+from tests.flows import write_flow_with_module
 from tests.runs import run_cancelled_after
 
 EFFECTS = textwrap.dedent(
@@ -55,12 +56,7 @@ EFFECTS = textwrap.dedent(
 
 
 def write_flow(tmp_path: Path, body: str, front: str = "") -> Path:
-    (tmp_path / "effects.py").write_text(EFFECTS)
-    flow = tmp_path / "effects.flow.md"
-    flow.write_text(
-        f"---\nname: effects\nversion: 1.0.0\n{front}---\n<workflow>\n{body}\n</workflow>\n"
-    )
-    return flow
+    return write_flow_with_module(tmp_path, "effects", "effects", EFFECTS, body, front)
 
 
 def sent(tmp_path: Path) -> list[str]:

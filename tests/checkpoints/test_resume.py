@@ -23,6 +23,7 @@ from maidit_jupyter.checkpoints import journal_path, load_checkpoint
 from maidit_jupyter.execution.events import NodeFinished, RunEvent
 from maidit_jupyter.persistence import durable
 from maidit_jupyter.persistence.lock import RunLock
+from tests.flows import write_flow_with_module
 
 STEPS = textwrap.dedent(
     """
@@ -68,12 +69,7 @@ FRONT = "config:\n  fail:\n    type: string\n    default: 'yes'\n"
 
 
 def write_flow(tmp_path: Path, body: str = BODY, front: str = FRONT) -> Path:
-    (tmp_path / "steps.py").write_text(STEPS)
-    flow = tmp_path / "steps.flow.md"
-    flow.write_text(
-        f"---\nname: steps\nversion: 1.0.0\n{front}---\n<workflow>\n{body}\n</workflow>\n"
-    )
-    return flow
+    return write_flow_with_module(tmp_path, "steps", "steps", STEPS, body, front)
 
 
 def ledger(tmp_path: Path) -> list[str]:

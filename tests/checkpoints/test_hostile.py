@@ -124,7 +124,7 @@ def deleter(*path: str | int) -> Edit:
 
 
 def first_result(data: dict[str, Any]) -> str:
-    return next(iter(data["results"]))
+    return str(next(iter(data["results"])))
 
 
 def in_result(key: str, value: Any) -> Edit:
@@ -273,7 +273,7 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 @st.composite
 def structural_damage(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
-    damaged = json.loads(json.dumps(data))
+    damaged: dict[str, Any] = json.loads(json.dumps(data))
     for _ in range(draw(st.integers(1, 3))):
         paths = _paths(damaged)
         if not paths:

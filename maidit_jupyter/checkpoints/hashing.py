@@ -129,10 +129,9 @@ def _node_hashes(
             )
     routed_into: dict[str, list[Node]] = {}
     top_level = {node.id: node for node in workflow.nodes}
-    for target in plan.graph.routed:
+    for target in plan.graph.routed:  # top-level nodes, never their own owner
         for owner in owners.get(target, ()):
-            if owner != target and target in top_level:
-                routed_into.setdefault(owner, []).append(top_level[target])
+            routed_into.setdefault(owner, []).append(top_level[target])
     hashes: dict[str, NodeHashes] = {}
     for wave in plan.waves:
         for node_id in wave:

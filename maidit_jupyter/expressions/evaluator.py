@@ -18,9 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from maidit_jupyter.errors import ExpressionLimitError, ExpressionTypeError
-from maidit_jupyter.expressions import nodes as e
 from maidit_jupyter.expressions.builtins import BUILTINS, Builtin
-from maidit_jupyter.expressions.closures import Code, Function, compile_code
+from maidit_jupyter.expressions.closures import Code, Function
 from maidit_jupyter.expressions.limits import EvaluationLimits
 from maidit_jupyter.expressions.scope import Scope
 from maidit_jupyter.expressions.values import UNDEFINED, Value, to_string
@@ -50,15 +49,6 @@ class Evaluator:
         self.functions = functions if functions is not None else BUILTINS
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.rng = rng or random.Random()  # noqa: S311 - random() in flows, not crypto
-
-    def evaluate(self, expr: e.Expr, scope: Scope, *, source: str = "") -> Value:
-        """Compile and evaluate ``expr`` once (to evaluate many times, compile first
-        with :class:`~maidit_jupyter.expressions.compiled.ExpressionCompiler`).
-
-        Raises:
-            ExpressionError: a subclass with an ``EXPR_*`` code, located in ``source``.
-        """
-        return self.run(compile_code(expr, source), scope)
 
     def run(self, code: Code, scope: Scope) -> Value:
         """Run compiled ``code`` in ``scope`` as one evaluation."""

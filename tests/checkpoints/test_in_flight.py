@@ -383,3 +383,11 @@ def test_which_nodes_act_outside_the_run(body: str, expected: str | None) -> Non
     else:
         assert effect is not None
         assert expected in effect
+
+
+def test_a_failed_owner_settles_only_its_own_intent() -> None:
+    """A parallel whose own effect failed: the effect of a node in one of its branches
+    may still have happened, so it stays in flight."""
+    flight = InFlight([intent("both"), intent("post", "both")])
+    flight.finished("both", NodeStatus.FAILED)
+    assert [i.node for i in flight.intents] == ["post"]

@@ -11,6 +11,7 @@ from maidit_jupyter.errors import (
     ErrorCode,
     ExpressionError,
     ExpressionLimitError,
+    ExpressionTypeError,
     SandboxViolation,
     UndefinedFunctionError,
 )
@@ -265,3 +266,21 @@ def test_step_budget_stops_runaway_nesting() -> None:
     text = "map(range(0, 1000), x => map(range(0, 1000), y => y))"
     with pytest.raises(ExpressionLimitError):
         run(text, evaluator=Evaluator(limits=EvaluationLimits(max_steps=10_000)))
+
+
+def test_calling_something_that_is_not_an_arrow_is_a_type_error() -> None:
+    with pytest.raises(ExpressionTypeError, match="is not a function"):
+        Evaluator().call(3, [1])
+
+
+def test_an_arrow_over_data_nested_too_deeply_is_a_limit_error() -> None:
+    """A map arrow stringifying data nested 100,000 deep stops with a clear limit error,
+    not a RecursionError out of the engine."""
+    evaluator = Evaluator()
+    arrow = ExpressionCompiler().expression("item => item + ''")
+    function = arrow.evaluate(RootScope(), evaluator)
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ExpressionLimitError, match="nest too deeply"):
+        evaluator.call(function, [deep])

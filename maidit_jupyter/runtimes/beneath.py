@@ -52,7 +52,11 @@ def pinned_directory(
         OSError: ``FileNotFoundError`` for a missing directory when not creating, and
             any other failure of ``open`` or ``mkdir``.
     """
-    if not _FD_DIR.is_dir():
+    if (
+        not _FD_DIR.is_dir()
+    ):  # no /proc (not Linux): the path as resolve_path checked it
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
         yield path
         return
     real_base = Path(os.path.realpath(base))

@@ -176,19 +176,22 @@ def _read_bytes(target: Path, max_bytes: int, path: Path, nofollow: bool) -> byt
         code=FILE_TOO_LARGE,
     )
     try:
+        info = os.fstat(fd)
+        # checked before open(): it refuses a directory without closing ``fd``
+        if stat.S_ISDIR(info.st_mode):
+            raise NodeRuntimeError(f"Not a file: {path} is a directory", code="EISDIR")
+        if not stat.S_ISREG(info.st_mode):
+            raise NodeRuntimeError(f"Not a regular file: {path}", code=NOT_A_FILE)
+        if info.st_size > max_bytes:
+            raise too_large
         with open(fd, "rb", closefd=True) as file:
-            info = os.fstat(file.fileno())
-            if stat.S_ISDIR(info.st_mode):
-                raise NodeRuntimeError(
-                    f"Not a file: {path} is a directory", code="EISDIR"
-                )
-            if not stat.S_ISREG(info.st_mode):
-                raise NodeRuntimeError(f"Not a regular file: {path}", code=NOT_A_FILE)
-            if info.st_size > max_bytes:
-                raise too_large
+            fd = -1  # the file object owns it now
             data = file.read(max_bytes + 1)  # the file may have grown since fstat
     except OSError as error:
         raise _os_error("read", path, error) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if len(data) > max_bytes:
         raise too_large
     return data
@@ -243,14 +246,21 @@ def _existing(target: Path, path: Path, encoding: str) -> tuple[str, bool]:
     symlink swapped in at ``target`` is a traversal, never read through)."""
     try:
         fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        with open(fd, "rb", closefd=True) as file:
-            data = file.read()
     except FileNotFoundError:
         return "", False
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise _traversal(str(path)) from None
         raise _os_error("read", path, error) from None
+    try:
+        with open(fd, "rb", closefd=True) as file:  # refuses a directory, fd still open
+            fd = -1  # the file object owns it now
+            data = file.read()
+    except OSError as error:
+        raise _os_error("read", path, error) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     bom = data.startswith(codecs.BOM_UTF8) and _codec(encoding) == "utf-8-sig"
     return _decode(data, encoding, path), bom
 
@@ -360,19 +370,12 @@ def _write(
     else:
         content = render_data(value, name, pretty=pretty, encoding=encoding)
         size = len(content)
-    with suppress(PersistenceError):
-        remove_stale_temps(
-            target
-        )  # left by a write that crashed; this node rewrites it
-    try:
-        write_atomic(
-            target, content, new_file_mode=0o666
-        )  # the umask decides, as for open()
-    except PersistenceError as error:
-        cause = error.__cause__
-        code = "EIO"
-        if isinstance(cause, OSError):
-            code = errno.errorcode.get(cause.errno or 0, "EIO")
+    with suppress(PersistenceError):  # temps of a crashed write: this node rewrites it
+        remove_stale_temps(target)
+    try:  # the umask decides the new file's mode, as for open()
+        write_atomic(target, content, new_file_mode=0o666)
+    except PersistenceError as error:  # always caused by the OSError it names
+        code = errno.errorcode.get(getattr(error.__cause__, "errno", 0) or 0, "EIO")
         message = shown_path(str(error), target, path)
         raise NodeRuntimeError(message, code=code) from None
     return {"path": str(path), "bytes": size, "format": name}

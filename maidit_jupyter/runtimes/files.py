@@ -157,6 +157,10 @@ def _decode(data: bytes, encoding: str, path: Path) -> str:
         ) from None
 
 
+#: the largest file an appending sink reads back (as a file source by default).
+APPEND_MAX_BYTES = 100_000_000
+
+
 def _read_bytes(target: Path, max_bytes: int, path: Path, nofollow: bool) -> bytes:
     """Read a regular file of at most ``max_bytes`` bytes (``target``: where to open
     it; ``path``: its name in messages; ``nofollow``: a symlink there is a traversal)."""
@@ -242,25 +246,15 @@ def read_data(
 
 
 def _existing(target: Path, path: Path, encoding: str) -> tuple[str, bool]:
-    """Return the text of the file for an append, and whether it had a BOM (a
-    symlink swapped in at ``target`` is a traversal, never read through)."""
+    """Return the text of the file for an append ("" when there is none), and whether
+    it had a BOM. It is read as a file source reads (a symlink swapped in at ``target``
+    is a traversal, a FIFO or a directory is refused, never waited on)."""
     try:
-        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return "", False
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise _traversal(str(path)) from None
-        raise _os_error("read", path, error) from None
-    try:
-        with open(fd, "rb", closefd=True) as file:  # refuses a directory, fd still open
-            fd = -1  # the file object owns it now
-            data = file.read()
-    except OSError as error:
-        raise _os_error("read", path, error) from None
-    finally:
-        if fd >= 0:
-            os.close(fd)
+        data = _read_bytes(target, APPEND_MAX_BYTES, path, nofollow=True)
+    except NodeRuntimeError as error:
+        if error.code == NOT_FOUND:
+            return "", False
+        raise
     bom = data.startswith(codecs.BOM_UTF8) and _codec(encoding) == "utf-8-sig"
     return _decode(data, encoding, path), bom
 

@@ -270,3 +270,24 @@ def test_a_vanished_journal_does_not_stop_the_final_snapshot(tmp_path: Path) -> 
     assert writer.failure is None
     with RunLock(path):  # the writer released its lock
         pass
+    anyio.run(writer.finish, record)  # finishing again rewrites the same snapshot
+    assert json.loads(path.read_text())["status"] == "completed"
+    assert writer.failure is None
+
+
+def test_describe_prints_a_warning_under_its_node() -> None:
+    from maidit_jupyter.checkpoints.resume import NodeDecision, ResumePlan
+
+    plan = ResumePlan(
+        decisions=(
+            NodeDecision(node_id="a", rerun=False, reason="succeeded, unchanged"),
+            NodeDecision(
+                node_id="mail", rerun=True, reason="did not run", warning="may repeat"
+            ),
+        )
+    )
+    assert plan.describe() == [
+        "reuse a: succeeded, unchanged",
+        "run   mail: did not run",
+        "  warning: may repeat",
+    ]

@@ -173,9 +173,21 @@ def test_appending_to_a_directory_is_eisdir_and_writes_nothing(base: Path) -> No
     )
     assert (error.code, error.message) == (
         "EISDIR",
-        f"Cannot read {path}: Is a directory",
+        f"Not a file: {path} is a directory",
     )
     assert tree(base) == {"log.txt": "dir"}
+
+
+def test_appending_to_a_fifo_is_refused_at_once(base: Path) -> None:
+    """An append reads the file first: a FIFO there (no writer) is refused, never
+    waited on, which would freeze the run."""
+    os.mkfifo(base / "pipe.txt")
+    path = resolve_path("pipe.txt", base)
+    error = fails(
+        write_data, path, "more", "text", append=True, base=base, shown="pipe.txt"
+    )
+    assert error.code == "RUNTIME_NOT_A_FILE"
+    assert error.message == f"Not a regular file: {path}"
 
 
 def test_reading_or_appending_to_a_directory_leaks_no_descriptor(base: Path) -> None:
@@ -192,6 +204,36 @@ def test_reading_or_appending_to_a_directory_leaks_no_descriptor(base: Path) -> 
         )
         fails(write_data, path, "x", "text", append=True, base=base, shown="folder")
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_read_that_fails_midway_keeps_its_errno() -> None:
+    """A regular file whose read fails (here /proc/self/mem, EIO at offset 0) is the
+    node's error with the OS's code, not a crash."""
+    mem = Path("/proc/self/mem")
+    error = fails(read_data, mem, "text")
+    assert (error.code, error.message) == (
+        "EIO",
+        f"Cannot read {mem}: Input/output error",
+    )
+
+
+def test_appending_through_a_swapped_in_symlink_is_a_traversal(
+    base: Path, tmp_path: Path
+) -> None:
+    """The file an append reads first was replaced by a symlink after the check: it is
+    refused, and the file outside is neither read nor changed."""
+    (base / "log.txt").write_text("first\n")
+    path = resolve_path("log.txt", base)
+    (base / "log.txt").unlink()
+    outside = tmp_path / "outside" / "secret.txt"
+    before = outside.read_text()
+    (base / "log.txt").symlink_to(outside)
+    error = fails(
+        write_data, path, "more", "text", append=True, base=base, shown="log.txt"
+    )
+    assert error.code == "RUNTIME_PATH_TRAVERSAL"
+    assert SECRET not in error.message
+    assert outside.read_text() == before
 
 
 # -- names the OS refuses ----------------------------------------------------------------

@@ -45,10 +45,11 @@ def _forms(secret: str) -> set[str]:
         # shown in HTML (a widget, a DataFrame's table) ``& < > " '`` are escaped
         html.escape(secret),
         html.escape(secret, quote=False),
-        quote(secret, safe=""),
-        quote(secret),
-        quote_plus(secret, safe=""),
-        quote_plus(secret),
+        # of the bytes: a value from the environment may hold surrogates (bytes that
+        # are not UTF-8), which quote() refuses as text
+        quote(raw, safe=""),
+        quote(raw),
+        quote_plus(raw),  # its safe characters are "" already
     }
     for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         text = encoded.decode("ascii")

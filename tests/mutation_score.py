@@ -2,8 +2,9 @@
 
 mutmut 3 leaves, next to each mutated file in ``mutants/``, a ``.meta`` JSON file with
 the exit code of the tests for every mutant: 0 means the tests still passed (the mutant
-survived), 1 that they failed (killed). Anything else (no test reached it, a timeout)
-counts as survived here, so the score never flatters. Writes
+survived), 1 that they failed (killed), null that it was not run yet (an interrupted
+run: the score covers the mutants tested). Any other code (no test reached it, a
+timeout) counts as survived here, so the score never flatters. Writes
 ``mutation-results.json`` and exits 1 when a module scores below the target of
 design/reliability.md §3 (figure 17: 85%).
 """
@@ -23,13 +24,14 @@ def scores(root: Path) -> dict[str, dict[str, float]]:
     found: dict[str, dict[str, float]] = {}
     for meta in sorted(root.glob("**/*.py.meta")):
         codes = json.loads(meta.read_text())["exit_code_by_key"].values()
-        total = len(codes)
-        killed = sum(1 for code in codes if code == KILLED)
+        tested = [code for code in codes if code is not None]
+        killed = sum(1 for code in tested if code == KILLED)
         module = str(meta.relative_to(root)).removesuffix(".meta")
         found[module] = {
-            "mutants": total,
+            "mutants": len(codes),
+            "tested": len(tested),
             "killed": killed,
-            "score": 100.0 * killed / total if total else 100.0,
+            "score": 100.0 * killed / len(tested) if tested else 100.0,
         }
     return found
 
@@ -40,9 +42,11 @@ def main() -> int:
         print("no mutmut results in mutants/: run `mutmut run` first")
         return 1
     for module, row in found.items():
+        untested = row["mutants"] - row["tested"]
         print(
-            f"{module}: {row['killed']:.0f} of {row['mutants']:.0f} mutants killed "
+            f"{module}: {row['killed']:.0f} of {row['tested']:.0f} mutants killed "
             f"({row['score']:.1f}%)"
+            + (f", {untested:.0f} not run yet" if untested else "")
         )
     Path("mutation-results.json").write_text(json.dumps(found, indent=2) + "\n")
     low = [module for module, row in found.items() if row["score"] < TARGET]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -36,3 +39,42 @@ def run_cancelled_after(
     started = time.perf_counter()
     flow_run = anyio.run(main)
     return flow_run, time.perf_counter() - started
+
+
+#: a flow module whose ``send(data, name)`` appends ``name`` to ``sent.txt`` and then,
+#: when a file ``crash-<name>`` exists next to it, kills the process: the effect
+#: happened, its result was never recorded.
+CRASHING_SENDER = textwrap.dedent(
+    """
+    import os
+    from pathlib import Path
+
+    HERE = Path(__file__).parent
+
+    def send(data=None, name=""):
+        with (HERE / "sent.txt").open("a") as handle:
+            handle.write(f"{name}\\n")
+        if (HERE / f"crash-{name}").exists():
+            os._exit(137)  # after the effect, before its result
+        return {"sent": name}
+    """
+)
+
+
+def maidit_until_killed(argv: list[str], cwd: Path) -> None:
+    """Run ``python -m maidit_jupyter ARGV`` and check that it died inside a node."""
+    done = subprocess.run(
+        [sys.executable, "-m", "maidit_jupyter", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 137, done.stderr
+
+
+def sent(folder: Path) -> list[str]:
+    """The names ``send`` of :data:`CRASHING_SENDER` wrote, in order."""
+    path = folder / "sent.txt"
+    return path.read_text().split() if path.exists() else []

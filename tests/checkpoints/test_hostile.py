@@ -13,9 +13,6 @@ import contextlib
 import json
 import re
 import shutil
-import subprocess
-import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,22 +25,7 @@ from maidit_jupyter import CheckpointError, MaiditError
 from maidit_jupyter.checkpoints import journal_path, load_checkpoint
 from tests import figures
 from tests.flows import write_flow_with_module
-
-MODULE = textwrap.dedent(
-    """
-    import os
-    from pathlib import Path
-
-    HERE = Path(__file__).parent
-
-    def send(data=None, name=""):
-        with (HERE / "sent.txt").open("a") as handle:
-            handle.write(f"{name}\\n")
-        if (HERE / f"crash-{name}").exists():
-            os._exit(137)
-        return {"sent": name}
-    """
-)
+from tests.runs import CRASHING_SENDER, maidit_until_killed, sent
 
 BODY = """
 <transform id="first" type="template"><template>go</template></transform>
@@ -53,29 +35,17 @@ BODY = """
 """
 
 
-def _crash(argv: list[str], cwd: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "maidit_jupyter", *argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 137, done.stderr
-
-
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with the flow, its module and a checkpoint left by two crashes."""
     folder = tmp_path_factory.mktemp("hostile")
-    flow = write_flow_with_module(folder, "hs", "fx", MODULE, BODY)
+    flow = write_flow_with_module(folder, "hs", "fx", CRASHING_SENDER, BODY)
     (folder / "crash-y").touch()
-    _crash(["run", "--no-log", str(flow)], folder)
+    maidit_until_killed(["run", "--no-log", str(flow)], folder)
     (checkpoint,) = (folder / ".maidit-state" / "hs").glob("*.json")
     (folder / "crash-y").unlink()
     (folder / "crash-z").touch()
-    _crash(["resume", "--no-log", str(checkpoint)], folder)
+    maidit_until_killed(["resume", "--no-log", str(checkpoint)], folder)
     (folder / "crash-z").unlink()
     loaded = load_checkpoint(checkpoint)
     assert loaded.results
@@ -92,10 +62,6 @@ def copy_of(sample: Path, where: Path) -> Path:
     shutil.copytree(sample, where)
     (checkpoint,) = (where / ".maidit-state" / "hs").glob("*.json")
     return checkpoint
-
-
-def ledger(folder: Path) -> list[str]:
-    return (folder / "sent.txt").read_text().split()
 
 
 # -- every check of the loader --------------------------------------------------------
@@ -180,10 +146,10 @@ def test_each_damaged_field_is_named(
     with pytest.raises(CheckpointError, match=message) as info:
         load_checkpoint(checkpoint)
     assert str(checkpoint) in str(info.value)
-    before = ledger(tmp_path / "copy")
+    before = sent(tmp_path / "copy")
     with pytest.raises(CheckpointError):
         maidit_jupyter.resume_sync(checkpoint, flow=tmp_path / "copy" / "hs.flow.md")
-    assert ledger(tmp_path / "copy") == before  # refused before anything ran
+    assert sent(tmp_path / "copy") == before  # refused before anything ran
 
 
 def test_a_number_too_large_for_a_float_is_named(sample: Path, tmp_path: Path) -> None:
@@ -369,4 +335,4 @@ def test_a_damaged_checkpoint_that_still_loads_resumes_cleanly_or_refuses(
         pytest.fail("a loadable checkpoint must resume")
     assert again.status.value == "completed"
     assert "ghost" not in again.results
-    assert sorted(ledger(tmp_path / "copy")) == ["x", "y", "y", "z", "z"]
+    assert sorted(sent(tmp_path / "copy")) == ["x", "y", "y", "z", "z"]

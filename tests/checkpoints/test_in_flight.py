@@ -25,22 +25,16 @@ from maidit_jupyter.execution.state import Intent
 from maidit_jupyter.runtimes.effects import outside_effect
 from maidit_jupyter.validation.validator import check_document
 from tests.flows import write_flow_with_module
-from tests.runs import run_cancelled_after
+from tests.runs import (
+    CRASHING_SENDER,
+    maidit_until_killed,
+    run_cancelled_after,
+    sent,
+)
 
-EFFECTS = textwrap.dedent(
+EFFECTS = CRASHING_SENDER + textwrap.dedent(
     """
     import asyncio
-    import os
-    from pathlib import Path
-
-    HERE = Path(__file__).parent
-
-    def send(data=None, name=""):
-        with (HERE / "sent.txt").open("a") as handle:
-            handle.write(f"{name}\\n")
-        if (HERE / f"crash-{name}").exists():
-            os._exit(137)  # the process dies after the effect, before its result
-        return {"sent": name}
 
     async def slow(data=None):
         with (HERE / "sent.txt").open("a") as handle:
@@ -59,22 +53,9 @@ def write_flow(tmp_path: Path, body: str, front: str = "") -> Path:
     return write_flow_with_module(tmp_path, "effects", "effects", EFFECTS, body, front)
 
 
-def sent(tmp_path: Path) -> list[str]:
-    path = tmp_path / "sent.txt"
-    return path.read_text().split() if path.exists() else []
-
-
 def crash_run(flow: Path) -> Path:
     """Run ``flow`` in a child process that dies inside a node; its checkpoint."""
-    done = subprocess.run(
-        [sys.executable, "-m", "maidit_jupyter", "run", "--no-log", str(flow)],
-        cwd=flow.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 137, done.stderr
+    maidit_until_killed(["run", "--no-log", str(flow)], flow.parent)
     (path,) = (flow.parent / ".maidit-state" / "effects").glob("*.json")
     return path
 

@@ -63,7 +63,7 @@ clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
 # The mutation score of the checkpoint package and the redactor (figure 17 of
-# reliability.md §3; about 40 minutes on 2 cores, so not part of make reliability).
+# reliability.md §3; about an hour on 2 cores, so not part of make reliability).
 mutation: $(STAMP)
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2

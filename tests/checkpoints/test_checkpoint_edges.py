@@ -20,6 +20,7 @@ from maidit_jupyter.checkpoints import (
 )
 from maidit_jupyter.checkpoints.document import (
     encode_iteration,
+    encode_output,
     encode_result,
     item_hash,
 )
@@ -291,3 +292,30 @@ def test_describe_prints_a_warning_under_its_node() -> None:
         "run   mail: did not run",
         "  warning: may repeat",
     ]
+
+
+def test_an_item_hash_ignores_key_order_and_takes_any_text() -> None:
+    """The same foreach item read again with its keys in another order is the same item
+    (its finished iteration is reused); text from a non-UTF-8 source hashes too."""
+    assert item_hash({"b": 1, "a": [2, 3]}) == item_hash({"a": [2, 3], "b": 1})
+    assert item_hash({"b": 1}) != item_hash({"b": 2})
+    assert item_hash("caf\udce9") is not None
+
+
+def test_outputs_json_cannot_hold_are_not_stored_and_say_why() -> None:
+    assert encode_output(float("nan"), NO_SECRETS) == (
+        None,
+        "not JSON (builtins.float)",
+    )
+    assert encode_output(Opaque(), NO_SECRETS)[1] == (
+        f"not JSON ({Opaque.__module__}.Opaque)"
+    )
+    assert encode_output({"x": UNDEFINED}, NO_SECRETS) == ('{"x": null}', None)
+    assert encode_output(UNDEFINED, NO_SECRETS) == (None, None)
+    mask = SecretMask(["hunter22"])
+    assert encode_output({"pw": "hunter22"}, mask) == (None, "holds a secret value")
+
+
+def test_a_result_without_a_reason_stores_null() -> None:
+    result = NodeResult(node_id="a", status=NodeStatus.SUCCESS, output=1)
+    assert json.loads(encode_result(result, None, NO_SECRETS))["reason"] is None

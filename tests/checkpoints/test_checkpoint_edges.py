@@ -24,7 +24,7 @@ from maidit_jupyter.checkpoints.document import (
     encode_result,
     item_hash,
 )
-from maidit_jupyter.checkpoints.hashing import _canonical, node_hashes
+from maidit_jupyter.checkpoints.hashing import _canonical, flow_hash, node_hashes
 from maidit_jupyter.checkpoints.writer import CheckpointWriter
 from maidit_jupyter.errors import PersistenceError
 from maidit_jupyter.execution.state import Intent, NodeResult
@@ -319,3 +319,24 @@ def test_outputs_json_cannot_hold_are_not_stored_and_say_why() -> None:
 def test_a_result_without_a_reason_stores_null() -> None:
     result = NodeResult(node_id="a", status=NodeStatus.SUCCESS, output=1)
     assert json.loads(encode_result(result, None, NO_SECRETS))["reason"] is None
+
+
+def test_the_flow_hash_does_not_see_line_endings() -> None:
+    """A flow saved again with Windows or old Mac line endings is the same flow: its
+    resume does not report "the flow file changed"."""
+    head = "---\nname: le\nversion: 1.0.0\n---\n"
+    body = (
+        '<workflow>\n<transform id="a" type="template"><template>x</template>'
+        "</transform>\n</workflow>\n"
+    )
+
+    def hash_of(source: str) -> str:
+        checked = check_document(source)
+        assert checked.workflow is not None
+        return flow_hash(checked.workflow)
+
+    unix = hash_of(head + body)
+    assert unix.startswith("blake2b:")
+    assert hash_of((head + body).replace("\n", "\r\n")) == unix
+    assert hash_of(head + body.replace("\n", "\r")) == unix
+    assert hash_of(head + body.replace("<template>x", "<template>y")) != unix

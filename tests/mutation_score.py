@@ -20,7 +20,8 @@ KILLED = 1
 
 
 def scores(root: Path) -> dict[str, dict[str, float]]:
-    """Per mutated module: mutants, killed, and the score in percent."""
+    """Per mutated module: mutants, tested, killed, and the score in percent (-1
+    when none was tested)."""
     found: dict[str, dict[str, float]] = {}
     for meta in sorted(root.glob("**/*.py.meta")):
         codes = json.loads(meta.read_text())["exit_code_by_key"].values()
@@ -31,7 +32,7 @@ def scores(root: Path) -> dict[str, dict[str, float]]:
             "mutants": len(codes),
             "tested": len(tested),
             "killed": killed,
-            "score": 100.0 * killed / len(tested) if tested else 100.0,
+            "score": 100.0 * killed / len(tested) if tested else -1.0,
         }
     return found
 
@@ -42,6 +43,9 @@ def main() -> int:
         print("no mutmut results in mutants/: run `mutmut run` first")
         return 1
     for module, row in found.items():
+        if not row["tested"]:
+            print(f"{module}: not run ({row['mutants']:.0f} mutants)")
+            continue
         untested = row["mutants"] - row["tested"]
         print(
             f"{module}: {row['killed']:.0f} of {row['tested']:.0f} mutants killed "
@@ -49,7 +53,7 @@ def main() -> int:
             + (f", {untested:.0f} not run yet" if untested else "")
         )
     Path("mutation-results.json").write_text(json.dumps(found, indent=2) + "\n")
-    low = [module for module, row in found.items() if row["score"] < TARGET]
+    low = [m for m, row in found.items() if row["tested"] and row["score"] < TARGET]
     if low:
         print(f"below the target of {TARGET:.0f}%: {', '.join(low)}")
     return 1 if low else 0

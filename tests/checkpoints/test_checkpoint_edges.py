@@ -340,3 +340,37 @@ def test_the_flow_hash_does_not_see_line_endings() -> None:
     assert hash_of((head + body).replace("\n", "\r\n")) == unix
     assert hash_of(head + body.replace("\n", "\r")) == unix
     assert hash_of(head + body.replace("<template>x", "<template>y")) != unix
+
+
+def test_moving_a_node_keeps_its_hashes_and_editing_it_does_not() -> None:
+    """Positions and the whitespace between nodes are not part of a node's definition:
+    a node moved down, or re-indented, is reused on resume; an edit is not."""
+    head = "---\nname: mv\nversion: 1.0.0\nconfig:\n  who:\n    type: string\n---\n"
+    node_a = '<transform id="a" type="template"><template>{{ $config.who }}</template>'
+    node_b = '<transform id="b" type="template" input="a"><template>b</template>'
+
+    def hashes(body: str, config: dict[str, str]) -> dict[str, tuple[str, str, str]]:
+        checked = check_document(head + f"<workflow>\n{body}\n</workflow>\n")
+        assert checked.workflow is not None
+        assert checked.plan is not None
+        found = node_hashes(checked.workflow, checked.plan, config, salt="run")
+        return {k: (h.definition, h.config, h.effective) for k, h in found.items()}
+
+    plain = hashes(f"{node_a}</transform>\n{node_b}</transform>", {"who": "x"})
+    moved = hashes(
+        f"\n\n   {node_a}</transform>\n\n\n      {node_b}</transform>", {"who": "x"}
+    )
+    assert moved == plain
+    edited = hashes(
+        f"{node_a}</transform>\n{node_b.replace('>b<', '>c<')}</transform>",
+        {"who": "x"},
+    )
+    assert edited["a"] == plain["a"]
+    assert edited["b"][0] != plain["b"][0]
+    other_config = hashes(f"{node_a}</transform>\n{node_b}</transform>", {"who": "y"})
+    assert other_config["a"][1] != plain["a"][1]  # a reads $config.who
+    assert other_config["b"][1] == plain["b"][1]  # b does not...
+    assert other_config["b"][2] != plain["b"][2]  # ...but its upstream changed
+    # a config value from a non-UTF-8 environment (surrogates) hashes too
+    lone = hashes(f"{node_a}</transform>\n{node_b}</transform>", {"who": "x\udce9"})
+    assert lone["a"][1] != plain["a"][1]

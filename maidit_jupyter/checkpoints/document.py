@@ -543,13 +543,16 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             for node_id, entry in results.items()
         },
     )
-    in_flight = data.get("in_flight") or []
+    in_flight = data.get("in_flight", [])  # both absent from older checkpoints
     if not isinstance(in_flight, list):
         raise reader.fail("'in_flight' is not a list")
     checkpoint.in_flight = tuple(
         reader.intent(entry, "an 'in_flight' entry") for entry in in_flight
     )
-    for node_id, entries in (data.get("iterations") or {}).items():
+    iterations = data.get("iterations", {})
+    if not isinstance(iterations, Mapping):
+        raise reader.fail("'iterations' is not an object")
+    for node_id, entries in iterations.items():
         if not isinstance(entries, list):
             raise reader.fail(f"iterations of {node_id!r} are not a list")
         for entry in entries:

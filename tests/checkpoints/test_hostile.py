@@ -129,6 +129,7 @@ DAMAGES: list[tuple[str, Edit, str]] = [
     ("iteration state", in_iteration("state", [1]), "'state' is not an object"),
     ("iteration item", in_iteration("item", None), "'item' has the wrong type"),
     ("in flight", setter("in_flight", value={"a": 1}), "'in_flight' is not a list"),
+    ("iterations type", setter("iterations", value=True), "'iterations' is not an obj"),
     ("journal seq", setter("journal_seq", value=-1), "'journal_seq' is negative"),
 ]
 

@@ -52,9 +52,8 @@ def pinned_directory(
         OSError: ``FileNotFoundError`` for a missing directory when not creating, and
             any other failure of ``open`` or ``mkdir``.
     """
-    if (
-        not _FD_DIR.is_dir()
-    ):  # no /proc (not Linux): the path as resolve_path checked it
+    if not _FD_DIR.is_dir():
+        # no /proc (not Linux): the path as resolve_path checked it
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
         yield path
